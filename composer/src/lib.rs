@@ -3,3 +3,14 @@
 //!
 //! The pipeline, one module per step (see `shared/DESIGN.md`):
 //! load (`manifest`) -> inspect -> plan -> virtualize -> compose -> verify -> report.
+
+pub mod compose;
+pub mod inspect;
+pub mod manifest;
+pub mod names;
+pub mod normalize;
+pub mod plan;
+pub mod policy;
+pub mod report;
+pub mod spec;
+pub mod verify;

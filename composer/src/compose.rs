@@ -1,0 +1,171 @@
+//! Step 5: turn the plan into a `wac_graph::CompositionGraph` and encode it.
+//! Host-bound imports are left unsatisfied, so wac turns them into imports of
+//! the output (merged by name: versions were normalised beforehand).
+
+use crate::plan::{Fate, Plan};
+use std::collections::BTreeMap;
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};
+
+/// The bytes to compose: each instance's component (normalised) and, for
+/// instances with denied imports, the synthesized component that serves them.
+pub struct Inputs<'a> {
+    /// Instance name -> component bytes.
+    pub components: BTreeMap<&'a str, &'a [u8]>,
+    /// Instance name -> its denial component.
+    pub virtuals: BTreeMap<&'a str, &'a [u8]>,
+}
+
+/// wac-graph refused the composition; a bug in the plan if it happens.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot compose: {message}")]
+pub struct ComposeError {
+    /// wac-graph's message chain.
+    pub message: String,
+}
+
+fn err(context: &str, e: impl std::fmt::Display) -> ComposeError {
+    ComposeError {
+        message: format!("{context}: {e}"),
+    }
+}
+
+/// Builds and encodes the composition graph for `plan`.
+pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError> {
+    let mut graph = CompositionGraph::new();
+    let mut nodes: BTreeMap<&str, NodeId> = BTreeMap::new();
+
+    for inst in &plan.instances {
+        let bytes = inputs.components[inst.name.as_str()];
+        let pkg = register(
+            &mut graph,
+            &format!("airlock:{}", package_label(&inst.name)),
+            bytes,
+        )?;
+        let node = graph.instantiate(pkg);
+        graph.set_node_name(node, &inst.name);
+        nodes.insert(&inst.name, node);
+    }
+
+    for inst in &plan.instances {
+        let node = nodes[inst.name.as_str()];
+        // The instance's own virtual component, if any, sits beside it.
+        let virtual_node = match inputs.virtuals.get(inst.name.as_str()) {
+            Some(bytes) => {
+                let label = format!("airlock:deny-{}", package_label(&inst.name));
+                let pkg = register(&mut graph, &label, bytes)?;
+                let vnode = graph.instantiate(pkg);
+                graph.set_node_name(vnode, format!("{} (denials)", inst.name));
+                // Its imports (type dependencies) come from where the instance's do.
+                let wanted: Vec<String> = graph.types()[graph[pkg].ty()]
+                    .imports
+                    .keys()
+                    .cloned()
+                    .collect();
+                for name in wanted {
+                    let fate = inst
+                        .imports
+                        .iter()
+                        .find(|i| i.name == name)
+                        .map(|i| &i.fate);
+                    if let Some(Fate::Linked { provider, export }) = fate {
+                        let src = graph
+                            .alias_instance_export(nodes[provider.as_str()], export)
+                            .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?;
+                        graph
+                            .set_instantiation_argument(vnode, &name, src)
+                            .map_err(|e| {
+                                err(
+                                    &format!("wire `{name}` of the denials of `{}`", inst.name),
+                                    e,
+                                )
+                            })?;
+                    }
+                }
+                Some(vnode)
+            }
+            None => None,
+        };
+        for import in &inst.imports {
+            let source = match &import.fate {
+                Fate::Linked { provider, export } => {
+                    let p = nodes[provider.as_str()];
+                    graph
+                        .alias_instance_export(p, export)
+                        .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?
+                }
+                Fate::Denied { .. } => {
+                    let v = virtual_node.ok_or_else(|| ComposeError {
+                        message: format!(
+                            "`{}` has denied imports but no denial component",
+                            inst.name
+                        ),
+                    })?;
+                    graph
+                        .alias_instance_export(v, &import.name)
+                        .map_err(|e| err(&format!("alias denial of `{}`", import.name), e))?
+                }
+                Fate::Granted { .. } | Fate::GrantedDependency { .. } => continue,
+            };
+            graph
+                .set_instantiation_argument(node, &import.name, source)
+                .map_err(|e| err(&format!("wire `{}` of `{}`", import.name, inst.name), e))?;
+        }
+    }
+
+    let root = plan
+        .instances
+        .iter()
+        .find(|i| i.name == plan.root)
+        .expect("the plan contains its root");
+    for export in &root.exports {
+        let alias = graph
+            .alias_instance_export(nodes[root.name.as_str()], export)
+            .map_err(|e| err(&format!("alias export `{export}` of the root"), e))?;
+        graph
+            .export(alias, export.clone())
+            .map_err(|e| err(&format!("export `{export}`"), e))?;
+    }
+
+    graph
+        .encode(EncodeOptions {
+            define_components: true,
+            // Validation happens in `verify`, on the final bytes.
+            validate: false,
+            processor: Some(Processor {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        })
+        .map_err(|e| err("encode", format!("{e:#}")))
+}
+
+fn register(
+    graph: &mut CompositionGraph,
+    name: &str,
+    bytes: &[u8],
+) -> Result<PackageId, ComposeError> {
+    let package = Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
+        .map_err(|e| err(&format!("load `{name}`"), format!("{e:#}")))?;
+    graph
+        .register_package(package)
+        .map_err(|e| err(&format!("register `{name}`"), e))
+}
+
+/// A package-name-safe label for an instance name: lowercase kebab-case.
+fn package_label(name: &str) -> String {
+    let mut label: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !label.starts_with(|c: char| c.is_ascii_lowercase()) {
+        label.insert(0, 'c');
+    }
+    label
+}

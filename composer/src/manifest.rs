@@ -1,0 +1,144 @@
+//! The `airlock.toml` manifest: which components, what the output may import,
+//! and what each component instance is granted. Kebab-case keys; unknown keys
+//! are rejected with their line number (serde + toml spans).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The whole manifest, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifest {
+    /// Which component's exports become the output's exports.
+    pub output: OutputSpec,
+    /// The allow-list: what the OUTPUT may import.
+    #[serde(default)]
+    pub allow: AllowSpec,
+    /// One entry per component instance, keyed by its name.
+    #[serde(default)]
+    pub components: BTreeMap<String, ComponentSpec>,
+}
+
+/// `[output]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OutputSpec {
+    /// The component whose exports the output re-exports.
+    pub root: String,
+    /// The output's package name, `namespace:name@version` (recorded in its metadata).
+    pub package: Option<String>,
+}
+
+/// `[allow]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AllowSpec {
+    /// Interface patterns, e.g. `wasi:cli/stdout@0.2`, `wasi:sockets/*`.
+    #[serde(default)]
+    pub interfaces: Vec<String>,
+}
+
+/// `[components.NAME]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ComponentSpec {
+    /// Path to the component, relative to the manifest's folder.
+    pub path: PathBuf,
+    /// What this instance may reach of the allow-list. Default: nothing.
+    #[serde(default)]
+    pub grant: Vec<String>,
+    /// Explicit wiring: import pattern -> name of the component that provides it.
+    #[serde(default)]
+    pub wire: BTreeMap<String, String>,
+    /// Non-WASI imports to virtualize as denied (WASI is denied by default anyway).
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// A manifest that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read manifest `{path}`: {source}")]
+    Read {
+        /// The manifest path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or missing keys.
+    #[error("invalid manifest `{path}`: {message}")]
+    Parse {
+        /// The manifest path.
+        path: PathBuf,
+        /// toml's message, which names the line and column.
+        message: String,
+    },
+}
+
+impl Manifest {
+    /// Reads and parses a manifest file.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses manifest text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
+        toml::from_str(text).map_err(|e| ManifestError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_manifest() {
+        let m = Manifest::parse(
+            r#"
+[output]
+root = "app"
+package = "example:app@0.1.0"
+
+[allow]
+interfaces = ["wasi:cli/stdout@0.2"]
+
+[components.app]
+path = "app.wasm"
+grant = ["wasi:cli/*"]
+wire = { "airlock:stats/stats" = "stats" }
+
+[components.stats]
+path = "stats.wasm"
+deny = ["demo:kv/store"]
+"#,
+            Path::new("airlock.toml"),
+        )
+        .unwrap();
+        assert_eq!(m.output.root, "app");
+        assert_eq!(m.components.len(), 2);
+        assert_eq!(m.components["app"].wire["airlock:stats/stats"], "stats");
+        assert_eq!(m.components["stats"].deny, ["demo:kv/store"]);
+    }
+
+    #[test]
+    fn unknown_keys_name_their_line() {
+        let err = Manifest::parse(
+            "[output]\nroot = \"app\"\n\n[components.app]\npath = \"a.wasm\"\ngrants = []\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 6"), "{err}");
+        assert!(err.contains("grants"), "{err}");
+        assert!(err.contains("m.toml"), "{err}");
+    }
+}

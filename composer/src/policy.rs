@@ -1,0 +1,178 @@
+//! Interface patterns for allow-lists, grants and explicit denials:
+//! `wasi:cli/stdout@0.2`, `wasi:sockets/*`, `wasi:http/outgoing-handler@0.2.*`, `wasi:*`.
+
+use crate::names::InterfaceName;
+use semver::VersionReq;
+use std::fmt;
+use std::str::FromStr;
+
+/// One pattern: a glob over `namespace:package/interface` plus an optional semver requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    text: String,
+    glob: String,
+    version: Option<VersionReq>,
+}
+
+/// Why a pattern could not be parsed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("invalid interface pattern `{pattern}`: {reason}")]
+pub struct PatternError {
+    /// The pattern as written.
+    pub pattern: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl FromStr for Pattern {
+    type Err = PatternError;
+
+    fn from_str(text: &str) -> Result<Self, PatternError> {
+        let err = |reason: &str| PatternError {
+            pattern: text.to_string(),
+            reason: reason.to_string(),
+        };
+        let (glob, version) = match text.split_once('@') {
+            Some((glob, v)) => {
+                let req = VersionReq::parse(v)
+                    .map_err(|e| err(&format!("bad version requirement `{v}`: {e}")))?;
+                (glob, Some(req))
+            }
+            None => (text, None),
+        };
+        if glob.is_empty() {
+            return Err(err("it is empty"));
+        }
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '/' | '*');
+        if !glob.chars().all(valid) {
+            return Err(err(
+                "expected `namespace:package/interface`, with `*` as a wildcard",
+            ));
+        }
+        if !glob.contains('*') && InterfaceName::parse(glob).is_none() {
+            return Err(err(
+                "expected `namespace:package/interface`, with `*` as a wildcard",
+            ));
+        }
+        Ok(Self {
+            text: text.to_string(),
+            glob: glob.to_string(),
+            version,
+        })
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Pattern {
+    /// True when `name` (an import or export name) matches this pattern. Names
+    /// without a version match only patterns without a version requirement.
+    pub fn matches(&self, name: &InterfaceName) -> bool {
+        if !glob_matches(&self.glob, &name.unversioned()) {
+            return false;
+        }
+        match (&self.version, &name.version) {
+            (None, _) => true,
+            (Some(req), Some(v)) => req.matches(v),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A list of patterns; a name matches the set when it matches any member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatternSet(pub Vec<Pattern>);
+
+impl PatternSet {
+    /// The first pattern that matches `name`.
+    pub fn find(&self, name: &InterfaceName) -> Option<&Pattern> {
+        self.0.iter().find(|p| p.matches(name))
+    }
+
+    /// True when any pattern matches `name`.
+    pub fn matches(&self, name: &InterfaceName) -> bool {
+        self.find(name).is_some()
+    }
+
+    /// True when the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Parses each string; the first bad one is the error.
+    pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self, PatternError> {
+        items
+            .iter()
+            .map(|s| s.as_ref().parse())
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// `*` matches any run of characters (including `:` and `/`).
+fn glob_matches(glob: &str, text: &str) -> bool {
+    let parts: Vec<&str> = glob.split('*').collect();
+    if parts.len() == 1 {
+        return glob == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, name: &str) -> bool {
+        let p: Pattern = pattern.parse().unwrap();
+        p.matches(&InterfaceName::parse(name).unwrap())
+    }
+
+    #[test]
+    fn versions_match_by_requirement() {
+        assert!(matches("wasi:cli/stdout@0.2", "wasi:cli/stdout@0.2.4"));
+        assert!(!matches("wasi:cli/stdout@0.2", "wasi:cli/stdout@0.3.0"));
+        assert!(matches(
+            "wasi:http/outgoing-handler@0.2.*",
+            "wasi:http/outgoing-handler@0.2.0"
+        ));
+        assert!(matches("wasi:cli/stdout", "wasi:cli/stdout@9.0.0"));
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(matches("wasi:sockets/*", "wasi:sockets/tcp@0.2.0"));
+        assert!(!matches("wasi:sockets/*", "wasi:http/types@0.2.0"));
+        assert!(matches("wasi:*", "wasi:http/types@0.2.0"));
+        assert!(matches("*", "my:lib/thing"));
+        assert!(matches("wasi:cli/std*", "wasi:cli/stderr@0.2.0"));
+        assert!(!matches("wasi:cli/std*", "wasi:cli/exit@0.2.0"));
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!("".parse::<Pattern>().is_err());
+        assert!("wasi cli".parse::<Pattern>().is_err());
+        assert!("wasi:cli/stdout@x.y".parse::<Pattern>().is_err());
+        assert!("stdout".parse::<Pattern>().is_err());
+    }
+}

@@ -1,0 +1,229 @@
+//! The resolved input of a composition, whichever way it was given: from a
+//! manifest (`airlock.toml`) or from command-line flags (wac-plug style).
+
+use crate::manifest::Manifest;
+use crate::policy::{Pattern, PatternError, PatternSet};
+use std::path::{Path, PathBuf};
+
+/// Everything the pipeline needs to know about what to compose and what is allowed.
+#[derive(Debug, Clone)]
+pub struct CompositionSpec {
+    /// Name of the instance whose exports become the output's exports.
+    pub root: String,
+    /// The output's package name (`ns:name@version`), if given.
+    pub output_package: Option<String>,
+    /// What the output may import.
+    pub allow: PatternSet,
+    /// Component instances, in a stable order (by name).
+    pub instances: Vec<InstanceSpec>,
+}
+
+/// One component instance in the composition.
+#[derive(Debug, Clone)]
+pub struct InstanceSpec {
+    /// The instance's name (manifest key or file stem).
+    pub name: String,
+    /// Where its component file is.
+    pub path: PathBuf,
+    /// What of the allow-list it may reach.
+    pub grant: PatternSet,
+    /// Explicit wiring: imports matching the pattern come from the named instance.
+    pub wire: Vec<(Pattern, String)>,
+    /// Non-WASI imports the user explicitly virtualizes as denied.
+    pub deny: PatternSet,
+}
+
+/// A spec that does not hold together.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// A pattern is malformed.
+    #[error("in `{context}`: {source}")]
+    Pattern {
+        /// Where the pattern was written (e.g. `components.app.grant`).
+        context: String,
+        /// What is wrong with it.
+        source: PatternError,
+    },
+    /// `[output] root` names no component.
+    #[error("the root `{root}` is not a component of the composition; available: {available}")]
+    UnknownRoot {
+        /// The root as written.
+        root: String,
+        /// The known component names.
+        available: String,
+    },
+    /// A wire names no component.
+    #[error(
+        "`components.{instance}.wire` sends `{pattern}` to `{target}`, which is not a component; available: {available}"
+    )]
+    UnknownWireTarget {
+        /// The instance whose wiring is wrong.
+        instance: String,
+        /// The import pattern.
+        pattern: String,
+        /// The unknown target.
+        target: String,
+        /// The known component names.
+        available: String,
+    },
+    /// Two components share a name (e.g. two plugs with the same file stem).
+    #[error("two components are named `{name}`; rename one of the files")]
+    DuplicateName {
+        /// The shared name.
+        name: String,
+    },
+    /// A component file name that gives no usable instance name.
+    #[error("cannot name a component after `{path}`: use a file name like `lib.wasm`")]
+    Unnamed {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+impl CompositionSpec {
+    /// Resolves a parsed manifest; component paths are relative to the manifest's folder.
+    pub fn from_manifest(manifest: &Manifest, manifest_path: &Path) -> Result<Self, SpecError> {
+        let base = manifest_path.parent().unwrap_or(Path::new(""));
+        let allow = patterns(&manifest.allow.interfaces, "allow.interfaces")?;
+        let mut instances = Vec::new();
+        for (name, c) in &manifest.components {
+            let wire = c
+                .wire
+                .iter()
+                .map(|(pattern, target)| {
+                    let p = pattern.parse().map_err(|source| SpecError::Pattern {
+                        context: format!("components.{name}.wire"),
+                        source,
+                    })?;
+                    Ok((p, target.clone()))
+                })
+                .collect::<Result<_, SpecError>>()?;
+            instances.push(InstanceSpec {
+                name: name.clone(),
+                path: base.join(&c.path),
+                grant: patterns(&c.grant, &format!("components.{name}.grant"))?,
+                wire,
+                deny: patterns(&c.deny, &format!("components.{name}.deny"))?,
+            });
+        }
+        let spec = Self {
+            root: manifest.output.root.clone(),
+            output_package: manifest.output.package.clone(),
+            allow,
+            instances,
+        };
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// The plug form: the root is granted the whole allow-list, each plug nothing
+    /// unless a `NAME=PATTERN` grant says otherwise (the app is trusted, its libraries are not).
+    pub fn from_plugs(
+        root: &Path,
+        plugs: &[PathBuf],
+        allow: &[String],
+        grants: &[(String, String)],
+        deny: &[String],
+    ) -> Result<Self, SpecError> {
+        let allow_set = patterns(allow, "--allow")?;
+        let deny_set = patterns(deny, "--deny")?;
+        let mut instances = Vec::new();
+        for (i, path) in std::iter::once(root)
+            .chain(plugs.iter().map(PathBuf::as_path))
+            .enumerate()
+        {
+            let name = stem(path)?;
+            let explicit: Vec<&String> = grants
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, p)| p)
+                .collect();
+            let grant = if explicit.is_empty() && i == 0 {
+                allow_set.clone()
+            } else {
+                patterns(&explicit, &format!("--grant {name}="))?
+            };
+            instances.push(InstanceSpec {
+                name,
+                path: path.to_path_buf(),
+                grant,
+                wire: Vec::new(),
+                deny: deny_set.clone(),
+            });
+        }
+        let spec = Self {
+            root: instances[0].name.clone(),
+            output_package: None,
+            allow: allow_set,
+            instances,
+        };
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// The instance with this name.
+    pub fn instance(&self, name: &str) -> Option<&InstanceSpec> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+
+    fn available(&self) -> String {
+        let names: Vec<String> = self
+            .instances
+            .iter()
+            .map(|i| format!("`{}`", i.name))
+            .collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn check(&self) -> Result<(), SpecError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for i in &self.instances {
+            if !seen.insert(&i.name) {
+                return Err(SpecError::DuplicateName {
+                    name: i.name.clone(),
+                });
+            }
+        }
+        if self.instance(&self.root).is_none() {
+            return Err(SpecError::UnknownRoot {
+                root: self.root.clone(),
+                available: self.available(),
+            });
+        }
+        for i in &self.instances {
+            for (pattern, target) in &i.wire {
+                if self.instance(target).is_none() {
+                    return Err(SpecError::UnknownWireTarget {
+                        instance: i.name.clone(),
+                        pattern: pattern.to_string(),
+                        target: target.clone(),
+                        available: self.available(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn patterns<S: AsRef<str>>(items: &[S], context: &str) -> Result<PatternSet, SpecError> {
+    PatternSet::parse(items).map_err(|source| SpecError::Pattern {
+        context: context.to_string(),
+        source,
+    })
+}
+
+/// An instance name from a file name: `target/lib-stats.wasm` -> `lib-stats`.
+fn stem(path: &Path) -> Result<String, SpecError> {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| SpecError::Unnamed {
+            path: path.to_path_buf(),
+        })
+}

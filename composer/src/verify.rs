@@ -1,0 +1,94 @@
+//! Step 6: re-read the OUTPUT bytes, independently of the plan: the component
+//! validates, and every import is inside the allow-list. An interface that is
+//! not itself listed is accepted only as a type dependency (`use`) of one that
+//! is, e.g. `wasi:io/streams` under an allowed `wasi:cli/stdout`: such an
+//! interface offers nothing that a handle from the listed one does not.
+
+use crate::names::InterfaceName;
+use crate::policy::PatternSet;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use wit_parser::{WorldItem, WorldKey};
+
+/// Validates a component with every feature wasmparser knows.
+pub fn validate(bytes: &[u8]) -> Result<(), String> {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Why an output must not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The encoded output does not validate.
+    #[error("the composed output does not validate: {0}")]
+    Invalid(String),
+    /// Its WIT could not be decoded.
+    #[error("cannot decode the composed output: {0}")]
+    Decode(String),
+    /// It imports more than the allow-list permits.
+    #[error("the composed output imports what the allow-list does not permit: {}", .0.join(", "))]
+    OutsideAllowList(Vec<String>),
+}
+
+/// Each output import and why it is permitted.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct VerifiedImports(pub BTreeMap<String, String>);
+
+/// Checks the output bytes against the allow-list.
+pub fn check_output(bytes: &[u8], allow: &PatternSet) -> Result<VerifiedImports, VerifyError> {
+    validate(bytes).map_err(VerifyError::Invalid)?;
+    let (resolve, world) = match wit_component::decode(bytes) {
+        Ok(wit_component::DecodedWasm::Component(r, w)) => (r, w),
+        Ok(_) => return Err(VerifyError::Decode("not a component".into())),
+        Err(e) => return Err(VerifyError::Decode(format!("{e:#}"))),
+    };
+    let imports = &resolve.worlds[world].imports;
+
+    let mut verdicts = BTreeMap::new();
+    let mut listed = Vec::new();
+    for (key, item) in imports {
+        let name = resolve.name_world_key(key);
+        let parsed = InterfaceName::parse(&name);
+        if let (Some(n), WorldItem::Interface { id, .. }) = (&parsed, item)
+            && let Some(p) = allow.find(n)
+        {
+            verdicts.insert(name, format!("allowed by `{p}`"));
+            listed.push(*id);
+        }
+    }
+    // Walk `use` dependencies from the listed interfaces.
+    let mut deps = BTreeMap::new();
+    let mut stack: Vec<(wit_parser::InterfaceId, String)> = listed
+        .iter()
+        .map(|id| (*id, resolve.id_of(*id).unwrap_or_default()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    while let Some((id, via)) = stack.pop() {
+        for dep in resolve.interface_direct_deps(id) {
+            if seen.insert(dep) {
+                let name = resolve.id_of(dep).unwrap_or_default();
+                deps.entry(name).or_insert_with(|| via.clone());
+                stack.push((dep, via.clone()));
+            }
+        }
+    }
+    let mut outside = Vec::new();
+    for key in imports.keys() {
+        let name = resolve.name_world_key(key);
+        if verdicts.contains_key(&name) {
+            continue;
+        }
+        match (matches!(key, WorldKey::Interface(_)), deps.get(&name)) {
+            (true, Some(via)) => {
+                verdicts.insert(name, format!("type dependency of `{via}`"));
+            }
+            _ => outside.push(name),
+        }
+    }
+    if !outside.is_empty() {
+        return Err(VerifyError::OutsideAllowList(outside));
+    }
+    Ok(VerifiedImports(verdicts))
+}
