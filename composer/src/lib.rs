@@ -4,13 +4,22 @@
 //! The pipeline, one module per step (see `shared/DESIGN.md`):
 //! load (`manifest`) -> inspect -> plan -> virtualize -> compose -> verify -> report.
 
+pub mod cli;
 pub mod compose;
+pub mod deny;
+pub mod error;
+#[cfg(feature = "host")]
+pub mod host;
 pub mod inspect;
 pub mod manifest;
 pub mod names;
 pub mod normalize;
+pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod report;
 pub mod spec;
 pub mod verify;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -28,6 +28,8 @@ pub struct OutputSpec {
     pub root: String,
     /// The output's package name, `namespace:name@version` (recorded in its metadata).
     pub package: Option<String>,
+    /// Where `airlock compose` writes the output, relative to the manifest.
+    pub path: Option<PathBuf>,
 }
 
 /// `[allow]`

@@ -217,6 +217,8 @@ fn plan_instance(
     let world = &dec.resolve.worlds[dec.world];
     let mut fates: BTreeMap<String, Fate> = BTreeMap::new();
     let mut granted: Vec<(InterfaceId, String)> = Vec::new();
+    // Imports with a problem already reported are not reported again as unsatisfied.
+    let mut reported: BTreeSet<String> = BTreeSet::new();
 
     // 1. Providers and grants.
     for (key, item) in &world.imports {
@@ -243,6 +245,7 @@ fn plan_instance(
             Ok(None) => {}
             Err(p) => {
                 problems.insert(p);
+                reported.insert(name);
                 continue;
             }
         }
@@ -256,6 +259,7 @@ fn plan_instance(
                 );
                 granted.push((*id, name));
             } else {
+                reported.insert(name.clone());
                 problems.insert(Problem::GrantNotAllowed {
                     instance: inst.name.clone(),
                     import: name,
@@ -283,7 +287,7 @@ fn plan_instance(
     // 3. Everything else is denied: WASI by default, other interfaces only when the user says so.
     let mut imports = Vec::new();
     for item in &dec.imports {
-        if item.kind != ItemKind::Interface {
+        if item.kind != ItemKind::Interface || reported.contains(&item.name) {
             continue;
         }
         let fate = match fates.remove(&item.name) {

@@ -1,0 +1,107 @@
+//! `airlock compose`: build the output component and print its audit.
+
+use super::{Format, print_report};
+use crate::error::Error;
+use crate::manifest::Manifest;
+use crate::pipeline;
+use crate::spec::CompositionSpec;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `airlock compose`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  airlock compose --manifest airlock.toml -o app.wasm
+  airlock compose app.wasm --plug stats.wasm --plug telemetry.wasm \\
+      --allow 'wasi:cli/std*@0.2' --allow 'wasi:io/*@0.2' -o app.composed.wasm
+  airlock compose app.wasm --plug kv.wasm --deny 'demo:cache/*' -o out.wasm --format json
+
+Exit codes: 0 composed, 1 error, 2 usage, 3 the policy cannot be met.")]
+pub struct ComposeArgs {
+    /// The manifest (`airlock.toml`) describing the components and the policy.
+    #[arg(long, short = 'm', conflicts_with_all = ["root", "plug", "allow", "grant", "deny"])]
+    pub manifest: Option<PathBuf>,
+    /// The root component (plug form): its exports become the output's exports.
+    #[arg(required_unless_present = "manifest")]
+    pub root: Option<PathBuf>,
+    /// A library component whose exports satisfy the root's (or another plug's) imports.
+    #[arg(long, value_name = "LIB.wasm")]
+    pub plug: Vec<PathBuf>,
+    /// An interface pattern the OUTPUT may import, e.g. `wasi:cli/stdout@0.2` or `wasi:sockets/*`.
+    #[arg(long, value_name = "PATTERN")]
+    pub allow: Vec<String>,
+    /// Grant component NAME (its file stem) the interfaces matching PATTERN; plugs get nothing otherwise.
+    #[arg(long, value_name = "NAME=PATTERN", value_parser = parse_grant)]
+    pub grant: Vec<(String, String)>,
+    /// Virtualize matching non-WASI imports as denied (WASI imports are denied unless granted).
+    #[arg(long, value_name = "PATTERN")]
+    pub deny: Vec<String>,
+    /// Where to write the output component (default: `[output] path`, else `composed.wasm` beside the manifest).
+    #[arg(long, short = 'o', value_name = "OUT.wasm")]
+    pub output: Option<PathBuf>,
+    /// How to print the audit.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print the audit as JSON (same as `--format json`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_grant(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+        .map(|(n, p)| (n.to_string(), p.to_string()))
+        .ok_or_else(|| format!("expected NAME=PATTERN, got `{s}`"))
+}
+
+/// Loads the spec from either form.
+pub fn load_spec(
+    manifest: Option<&PathBuf>,
+    args: Option<&ComposeArgs>,
+) -> Result<(CompositionSpec, Option<PathBuf>), Error> {
+    if let Some(path) = manifest {
+        let m = Manifest::load(path)?;
+        let default_out = m.output.path.as_ref().map(|p| path.parent().unwrap_or(".".as_ref()).join(p));
+        let spec = CompositionSpec::from_manifest(&m, path)?;
+        let out = default_out.unwrap_or_else(|| path.parent().unwrap_or(".".as_ref()).join("composed.wasm"));
+        return Ok((spec, Some(out)));
+    }
+    let args = args.expect("plug form has arguments");
+    let root = args.root.as_ref().expect("clap requires root without --manifest");
+    let spec = CompositionSpec::from_plugs(root, &args.plug, &args.allow, &args.grant, &args.deny)?;
+    Ok((spec, None))
+}
+
+/// Runs `airlock compose`; returns the exit code.
+pub fn run(args: ComposeArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let (spec, default_out) = load_spec(args.manifest.as_ref(), Some(&args))?;
+    let out_path = match (&args.output, default_out) {
+        (Some(o), _) => o.clone(),
+        (None, Some(d)) => d,
+        (None, None) => return Err(Error::Usage("the plug form needs `-o OUT.wasm`".into())),
+    };
+    // Never overwrite an input: a failure later would destroy it.
+    if let Some(input) = spec.instances.iter().find(|i| same_file(&i.path, &out_path)) {
+        return Err(Error::Usage(format!(
+            "the output `{}` is the input of component `{}`; choose another output path",
+            out_path.display(),
+            input.name
+        )));
+    }
+    let composed = pipeline::compose(&spec)?;
+    pipeline::write_atomically(&out_path, &composed.bytes)?;
+    print_report(out, &composed.report, if args.json { Format::Json } else { args.format });
+    if matches!(args.format, Format::Text) && !args.json {
+        let _ = writeln!(out, "wrote {}", out_path.display());
+    }
+    Ok(0)
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}

@@ -1,0 +1,81 @@
+//! The command line, as a library function so tests can drive it: one module
+//! per subcommand; `main.rs` only hands over the process arguments.
+
+pub mod check;
+pub mod compose;
+pub mod inspect;
+#[cfg(feature = "host")]
+pub mod run;
+
+use crate::report::Report;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
+
+/// Compose WebAssembly components into one component whose only imports are the ones a policy allows.
+#[derive(Debug, Parser)]
+#[command(name = "airlock", version, about)]
+pub struct Airlock {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compose components into one output whose imports stay within the allow-list.
+    Compose(compose::ComposeArgs),
+    /// Plan, compose and verify without writing output (a CI gate).
+    Check(check::CheckArgs),
+    /// Show the capability surface of one component, grouped by family.
+    Inspect(inspect::InspectArgs),
+}
+
+/// Runs the command line: reports go to `out`, errors to `err`. Returns the exit code
+/// (0 ok, 1 error, 2 usage, 3 the policy cannot be met).
+pub fn main<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match Airlock::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = e.exit_code();
+            let text = e.render();
+            let _ = if e.use_stderr() { write!(err, "{text}") } else { write!(out, "{text}") };
+            return code;
+        }
+    };
+    let result = match args.command {
+        Command::Compose(a) => compose::run(a, out),
+        Command::Check(a) => check::run(a, out),
+        Command::Inspect(a) => inspect::run(a, out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// How an audit is printed.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Text,
+    /// JSON for tools.
+    Json,
+    /// A Graphviz graph of the composition.
+    Dot,
+}
+
+/// Prints the audit in the chosen format.
+pub fn print_report(out: &mut dyn Write, report: &Report, format: Format) {
+    let _ = match format {
+        Format::Text => write!(out, "{}", report.to_text()),
+        Format::Json => writeln!(out, "{}", report.to_json()),
+        Format::Dot => write!(out, "{}", report.to_dot()),
+    };
+}

@@ -1,0 +1,39 @@
+//! The wasmtime host behind `airlock run` and the end-to-end tests.
+//!
+//! It links ONLY the WASI interfaces that a component imports AND that the
+//! [`HostConfig`] permits, interface by interface, so a forbidden import that
+//! slipped through a composition fails loudly before anything runs
+//! ([`UnsatisfiedImports`] lists every such import and the flag that would permit it).
+//! Calls to the entry points that yield authority (environment, preopens,
+//! sockets, outgoing HTTP) are counted ([`RunOutcome::calls`], [`Session::calls`]).
+//!
+//! One file per job:
+//! - `engine`: the one shared [`Engine`] per process;
+//! - `config`: what the user permits ([`HostConfig`]);
+//! - `imports`: which imports the host will provide, and the error for those it will not;
+//! - `link`: the table of interfaces wasmtime-wasi provides, linked one by one;
+//! - `record`: counting wrappers around the authority-yielding functions;
+//! - `state`: the store data (WASI contexts, resource table, call counts);
+//! - `session`: instantiate a component and call its exports;
+//! - `run`: run a command component (`wasi:cli/run`) to completion ([`run_command`]).
+
+mod config;
+mod engine;
+mod imports;
+mod link;
+mod record;
+mod run;
+mod session;
+mod state;
+
+pub use config::{HostConfig, Output, Preopen, Stdin};
+pub use engine::engine;
+pub use imports::{Reason, UnsatisfiedImport, UnsatisfiedImports};
+pub use link::HOST_WASI_VERSION;
+pub use record::RECORDED;
+pub use run::{RunOutcome, TRAP_EXIT_CODE, run_command, run_component};
+pub use session::Session;
+pub use state::HostState;
+
+pub use wasmtime::Engine;
+pub use wasmtime::component::{Component, Val};

@@ -1,0 +1,172 @@
+//! The whole pipeline, from a spec to verified output bytes and their audit:
+//! load -> inspect -> normalise -> plan -> virtualize -> compose -> verify -> report.
+
+use crate::error::Error;
+use crate::inspect::{self, Decoded};
+use crate::normalize::Renames;
+use crate::plan::{self, Fate, Plan};
+use crate::report::Report;
+use crate::spec::CompositionSpec;
+use crate::{compose, verify};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A composition that passed verification.
+pub struct Composed {
+    /// The output component.
+    pub bytes: Vec<u8>,
+    /// Its audit.
+    pub report: Report,
+}
+
+/// Loads, plans, virtualizes, composes and verifies. Writes nothing.
+pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
+    let loaded = load(spec)?;
+    let mut plan = plan::plan(spec, &loaded.decoded)?;
+    let virtuals = virtualize(&mut plan, spec, &loaded.decoded)?;
+
+    let inputs = compose::Inputs {
+        components: spec
+            .instances
+            .iter()
+            .zip(&loaded.bytes)
+            .map(|(i, b)| (i.name.as_str(), b.as_slice()))
+            .collect(),
+        virtuals: virtuals.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect(),
+    };
+    let bytes = compose::compose(&plan, &inputs)?;
+    let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
+    let output_imports = verify::check_output(&bytes, &spec.allow)?;
+    let root = plan.instances.iter().find(|i| i.name == plan.root).expect("root is planned");
+    let report = Report {
+        output_exports: root.exports.clone(),
+        output_imports,
+        output_bytes: Some(bytes.len()),
+        plan,
+    };
+    Ok(Composed { bytes, report })
+}
+
+/// Plans and verifies without keeping the output (for `airlock check`).
+pub fn check(spec: &CompositionSpec) -> Result<Report, Error> {
+    let mut composed = compose(spec)?;
+    composed.report.output_bytes = None;
+    Ok(composed.report)
+}
+
+/// Components read, version-normalised and decoded, in spec order.
+struct Loaded {
+    bytes: Vec<Vec<u8>>,
+    decoded: Vec<Decoded>,
+}
+
+fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
+    // Read and decode everything first, so every bad file is reported at once.
+    let mut errors = Vec::new();
+    let mut raw = Vec::new();
+    for inst in &spec.instances {
+        match inspect::read(&inst.path).and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d))) {
+            Ok(pair) => raw.push(pair),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Inspect(errors));
+    }
+    let renames = Renames::highest(
+        raw.iter().flat_map(|(_, d)| d.imports.iter().map(|i| i.name.as_str())),
+    );
+    let mut bytes = Vec::new();
+    let mut decoded = Vec::new();
+    for ((b, d), inst) in raw.into_iter().zip(&spec.instances) {
+        let names: Vec<String> = d.imports.iter().map(|i| i.name.clone()).collect();
+        let normalize_err = |message: String| Error::Normalize { path: inst.path.clone(), message };
+        match renames.rewrite(&b, &names).map_err(normalize_err)? {
+            std::borrow::Cow::Borrowed(_) => {
+                bytes.push(b);
+                decoded.push(d);
+            }
+            std::borrow::Cow::Owned(renamed) => {
+                let d = inspect::decode(&renamed, &inst.path)
+                    .map_err(|e| normalize_err(e.to_string()))?;
+                bytes.push(renamed);
+                decoded.push(d);
+            }
+        }
+    }
+    Ok(Loaded { bytes, decoded })
+}
+
+/// Synthesizes one denial component per instance that has denied imports, and
+/// records in the plan what each denied function does.
+fn virtualize(
+    plan: &mut Plan,
+    spec: &CompositionSpec,
+    decoded: &[Decoded],
+) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    let mut out = BTreeMap::new();
+    for inst in &mut plan.instances {
+        let denied: Vec<String> = inst
+            .imports
+            .iter()
+            .filter(|i| matches!(i.fate, Fate::Denied { .. }))
+            .map(|i| i.name.clone())
+            .collect();
+        if denied.is_empty() {
+            continue;
+        }
+        let index = spec.instances.iter().position(|s| s.name == inst.name).expect("planned instances are in the spec");
+        let stub = crate::deny::deny_imports(&decoded[index].resolve, decoded[index].world, &denied, &inst.name)
+            .map_err(|e| Error::Virtualize { instance: inst.name.clone(), message: format!("{e:#}") })?;
+        for import in &mut inst.imports {
+            if let Fate::Denied { functions, .. } = &mut import.fate
+                && let Some(fates) = stub.functions.get(&import.name)
+            {
+                functions.clone_from(fates);
+            }
+        }
+        out.insert(inst.name.clone(), stub.bytes);
+    }
+    Ok(out)
+}
+
+/// Records the output package name and version (`ns:name@1.2.3`) in the output's metadata.
+fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error> {
+    let Some(package) = package else { return Ok(bytes) };
+    let (name, version) = match package.split_once('@') {
+        Some((n, v)) => (n, Some(v)),
+        None => (package, None),
+    };
+    let mut meta = wasm_metadata::AddMetadata::default();
+    meta.name = wasm_metadata::AddMetadataField::Set(name.to_string());
+    if let Some(v) = version {
+        meta.version = wasm_metadata::AddMetadataField::Set(wasm_metadata::Version::new(v.to_string()));
+    }
+    meta.to_wasm(&bytes).map_err(|e| {
+        Error::Compose(compose::ComposeError { message: format!("record the package name `{package}`: {e:#}") })
+    })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename,
+/// so a failure never leaves a partial output.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let write_err = |source| Error::Write { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(write_err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("the folder `{}` does not exist", dir.display()),
+        )));
+    }
+    // tempfile's errors name the random temporary file; report the output path only.
+    let write_err = |e: std::io::Error| write_err(std::io::Error::new(e.kind(), e.kind().to_string()));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    tmp.write_all(bytes).map_err(write_err)?;
+    tmp.as_file().sync_all().map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! Test and benchmark helpers: build real components from WIT text, so test
+//! cases are readable files rather than binaries. Their code traps if called
+//! (wit-component's dummy module); they are for composing, not running.
+
+use anyhow::{Context, Result};
+use std::path::Path;
+use wit_component::{ComponentEncoder, StringEncoding};
+use wit_parser::{ManglingAndAbi, Resolve};
+
+/// Builds a component for the single world of the WIT package in `wit`.
+/// WASI packages from `deps` (a `wit/deps`-style folder) are available to `use`.
+pub fn component_from_wit(wit: &str, deps: Option<&Path>) -> Result<Vec<u8>> {
+    let mut resolve = Resolve::default();
+    if let Some(deps) = deps {
+        // WASI packages in dependency order.
+        for name in ["io", "clocks", "random", "filesystem", "sockets", "cli", "http"] {
+            let dir = deps.join(name);
+            if dir.exists() {
+                resolve
+                    .push_path(&dir)
+                    .with_context(|| format!("parsing `{}`", dir.display()))?;
+            }
+        }
+    }
+    let pkg = resolve.push_str("case.wit", wit)?;
+    let world = resolve.select_world(&[pkg], None)?;
+    let mut module = wit_component::dummy_module(&resolve, world, ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)?;
+    ComponentEncoder::default()
+        .module(&module)?
+        .validate(true)
+        .encode()
+}
+
+/// Parses WebAssembly text into binary.
+pub fn wat(text: &str) -> Result<Vec<u8>> {
+    Ok(wat::parse_str(text)?)
+}
