@@ -28,6 +28,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Show the capability surface of one component, grouped by family.
     Inspect(inspect::InspectArgs),
+    /// Run a command component with a host that links only the permitted interfaces.
+    #[cfg(feature = "host")]
+    Run(run::RunArgs),
 }
 
 /// Runs the command line: reports go to `out`, errors to `err`. Returns the exit code
@@ -50,6 +53,13 @@ where
         Command::Compose(a) => compose::run(a, out),
         Command::Check(a) => check::run(a, out),
         Command::Inspect(a) => inspect::run(a, out),
+        #[cfg(feature = "host")]
+        Command::Run(a) => {
+            return run::run(a).unwrap_or_else(|e| {
+                let _ = writeln!(err, "error: {e:#}");
+                1
+            });
+        }
     };
     match result {
         Ok(code) => code,

@@ -157,3 +157,47 @@ fn permission(family: Family, config: &HostConfig) -> Option<&'static str> {
         Family::Http => (!config.allow_http).then_some("--allow-http"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(import: &str, config: &HostConfig) -> Option<Reason> {
+        let host = Version::parse(HOST_WASI_VERSION).unwrap();
+        check(import, &host, config).err()
+    }
+
+    #[test]
+    fn classifies_imports() {
+        let none = HostConfig::default();
+        let net = HostConfig {
+            allow_net: true,
+            ..HostConfig::default()
+        };
+        assert_eq!(reason("wasi:cli/stdout@0.2.0", &none), None);
+        assert_eq!(reason("wasi:io/streams@0.2.13", &none), None);
+        assert_eq!(
+            reason("wasi:sockets/udp@0.2.3", &none),
+            Some(Reason::NotPermitted {
+                flag: "--allow-net"
+            })
+        );
+        assert_eq!(reason("wasi:sockets/udp@0.2.3", &net), None);
+        assert_eq!(
+            reason("wasi:cli/stdout@0.3.0", &none),
+            Some(Reason::Version {
+                provided: "wasi:cli/stdout@0.2.12".into()
+            })
+        );
+        assert!(matches!(
+            reason("wasi:cli/stdout", &none),
+            Some(Reason::Version { .. })
+        ));
+        assert_eq!(
+            reason("wasi:keyvalue/store@0.2.0", &none),
+            Some(Reason::UnknownWasi)
+        );
+        assert_eq!(reason("acme:kv/store@1.0.0", &none), Some(Reason::NotWasi));
+        assert_eq!(reason("greet", &none), Some(Reason::NotWasi));
+    }
+}

@@ -32,7 +32,7 @@ pub use imports::{Reason, UnsatisfiedImport, UnsatisfiedImports};
 pub use link::HOST_WASI_VERSION;
 pub use record::RECORDED;
 pub use run::{RunOutcome, TRAP_EXIT_CODE, run_command, run_component};
-pub use session::Session;
+pub use session::{Session, compile};
 pub use state::HostState;
 
 pub use wasmtime::Engine;

@@ -33,13 +33,21 @@ pub struct RunOutcome {
 /// the `wasi:cli/run` export of a command component. Errors are for things that
 /// stop it from starting (invalid component, unsatisfied imports, no `run`);
 /// what happens while it runs is in the outcome.
-pub fn run_command(engine: &Engine, component_bytes: &[u8], config: &HostConfig) -> Result<RunOutcome> {
+pub fn run_command(
+    engine: &Engine,
+    component_bytes: &[u8],
+    config: &HostConfig,
+) -> Result<RunOutcome> {
     let component = compile(engine, component_bytes)?;
     run_component(engine, &component, config)
 }
 
 /// [`run_command`] for an already compiled component.
-pub fn run_component(engine: &Engine, component: &Component, config: &HostConfig) -> Result<RunOutcome> {
+pub fn run_component(
+    engine: &Engine,
+    component: &Component,
+    config: &HostConfig,
+) -> Result<RunOutcome> {
     Session::instantiate(engine, component, config)?.run()
 }
 
@@ -76,5 +84,7 @@ fn exit_status(e: &wasmtime::Error) -> Option<i32> {
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Some(exit.0);
     }
-    e.chain().find_map(|c| c.downcast_ref::<I32Exit>()).map(|exit| exit.0)
+    e.chain()
+        .find_map(|c| c.downcast_ref::<I32Exit>())
+        .map(|exit| exit.0)
 }

@@ -30,9 +30,15 @@ impl Session {
     /// Links the interfaces that `component` imports and `config` permits, then
     /// instantiates. Fails with [`imports::UnsatisfiedImports`] (listing every
     /// import the host will not provide) before instantiating anything.
-    pub fn instantiate(engine: &Engine, component: &Component, config: &HostConfig) -> Result<Self> {
+    pub fn instantiate(
+        engine: &Engine,
+        component: &Component,
+        config: &HostConfig,
+    ) -> Result<Self> {
         let plan = imports::plan(engine, component, config)?;
-        let linker = linker(engine, &plan).map_err(to_anyhow).context("linking the host")?;
+        let linker = linker(engine, &plan)
+            .map_err(to_anyhow)
+            .context("linking the host")?;
         let mut store = Store::new(engine, HostState::new(config)?);
         let instance = linker
             .instantiate(&mut store, component)
@@ -58,7 +64,8 @@ impl Session {
                     .instance
                     .get_export_index(&mut self.store, None, &name)
                     .ok_or_else(|| anyhow!("the component does not export `{name}`"))?;
-                self.instance.get_export_index(&mut self.store, Some(&outer), func)
+                self.instance
+                    .get_export_index(&mut self.store, Some(&outer), func)
             }
         };
         let what = match interface {

@@ -100,12 +100,18 @@ impl HostState {
 
     /// Captured standard output so far (empty unless captured).
     pub fn stdout(&self) -> Vec<u8> {
-        self.stdout.as_ref().map(|p| p.contents().to_vec()).unwrap_or_default()
+        self.stdout
+            .as_ref()
+            .map(|p| p.contents().to_vec())
+            .unwrap_or_default()
     }
 
     /// Captured standard error so far (empty unless captured).
     pub fn stderr(&self) -> Vec<u8> {
-        self.stderr.as_ref().map(|p| p.contents().to_vec()).unwrap_or_default()
+        self.stderr
+            .as_ref()
+            .map(|p| p.contents().to_vec())
+            .unwrap_or_default()
     }
 }
 
@@ -135,5 +141,5 @@ impl WasiHttpView for HostState {
 
 /// wasmtime 48 has its own error type; this keeps its chain (causes, wasm backtrace).
 pub(super) fn to_anyhow(e: wasmtime::Error) -> anyhow::Error {
-    anyhow::Error::from(e.into_boxed_dyn_error())
+    anyhow::Error::from_boxed(e.into_boxed_dyn_error())
 }
