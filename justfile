@@ -3,7 +3,7 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-components := "-p stats -p text -p markdown -p digest -p telemetry -p app"
+components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app"
 component_dir := "target/wasm32-wasip2/component"
 
 # Show the recipes.
