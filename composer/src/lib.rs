@@ -20,6 +20,7 @@ pub mod policy;
 pub mod report;
 pub mod spec;
 pub mod verify;
+pub mod virtualize;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -32,12 +32,19 @@ pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
             .zip(&loaded.bytes)
             .map(|(i, b)| (i.name.as_str(), b.as_slice()))
             .collect(),
-        virtuals: virtuals.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect(),
+        virtuals: virtuals
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect(),
     };
     let bytes = compose::compose(&plan, &inputs)?;
     let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
     let output_imports = verify::check_output(&bytes, &spec.allow)?;
-    let root = plan.instances.iter().find(|i| i.name == plan.root).expect("root is planned");
+    let root = plan
+        .instances
+        .iter()
+        .find(|i| i.name == plan.root)
+        .expect("root is planned");
     let report = Report {
         output_exports: root.exports.clone(),
         output_imports,
@@ -65,7 +72,9 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
     let mut errors = Vec::new();
     let mut raw = Vec::new();
     for inst in &spec.instances {
-        match inspect::read(&inst.path).and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d))) {
+        match inspect::read(&inst.path)
+            .and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d)))
+        {
             Ok(pair) => raw.push(pair),
             Err(e) => errors.push(e),
         }
@@ -74,13 +83,17 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
         return Err(Error::Inspect(errors));
     }
     let renames = Renames::highest(
-        raw.iter().flat_map(|(_, d)| d.imports.iter().map(|i| i.name.as_str())),
+        raw.iter()
+            .flat_map(|(_, d)| d.imports.iter().map(|i| i.name.as_str())),
     );
     let mut bytes = Vec::new();
     let mut decoded = Vec::new();
     for ((b, d), inst) in raw.into_iter().zip(&spec.instances) {
         let names: Vec<String> = d.imports.iter().map(|i| i.name.clone()).collect();
-        let normalize_err = |message: String| Error::Normalize { path: inst.path.clone(), message };
+        let normalize_err = |message: String| Error::Normalize {
+            path: inst.path.clone(),
+            message,
+        };
         match renames.rewrite(&b, &names).map_err(normalize_err)? {
             std::borrow::Cow::Borrowed(_) => {
                 bytes.push(b);
@@ -115,9 +128,21 @@ fn virtualize(
         if denied.is_empty() {
             continue;
         }
-        let index = spec.instances.iter().position(|s| s.name == inst.name).expect("planned instances are in the spec");
-        let stub = crate::deny::deny_imports(&decoded[index].resolve, decoded[index].world, &denied, &inst.name)
-            .map_err(|e| Error::Virtualize { instance: inst.name.clone(), message: format!("{e:#}") })?;
+        let index = spec
+            .instances
+            .iter()
+            .position(|s| s.name == inst.name)
+            .expect("planned instances are in the spec");
+        let stub = crate::deny::deny_imports(
+            &decoded[index].resolve,
+            decoded[index].world,
+            &denied,
+            &inst.name,
+        )
+        .map_err(|e| Error::Virtualize {
+            instance: inst.name.clone(),
+            message: format!("{e:#}"),
+        })?;
         for import in &mut inst.imports {
             if let Fate::Denied { functions, .. } = &mut import.fate
                 && let Some(fates) = stub.functions.get(&import.name)
@@ -132,7 +157,9 @@ fn virtualize(
 
 /// Records the output package name and version (`ns:name@1.2.3`) in the output's metadata.
 fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error> {
-    let Some(package) = package else { return Ok(bytes) };
+    let Some(package) = package else {
+        return Ok(bytes);
+    };
     let (name, version) = match package.split_once('@') {
         Some((n, v)) => (n, Some(v)),
         None => (package, None),
@@ -140,10 +167,13 @@ fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error>
     let mut meta = wasm_metadata::AddMetadata::default();
     meta.name = wasm_metadata::AddMetadataField::Set(name.to_string());
     if let Some(v) = version {
-        meta.version = wasm_metadata::AddMetadataField::Set(wasm_metadata::Version::new(v.to_string()));
+        meta.version =
+            wasm_metadata::AddMetadataField::Set(wasm_metadata::Version::new(v.to_string()));
     }
     meta.to_wasm(&bytes).map_err(|e| {
-        Error::Compose(compose::ComposeError { message: format!("record the package name `{package}`: {e:#}") })
+        Error::Compose(compose::ComposeError {
+            message: format!("record the package name `{package}`: {e:#}"),
+        })
     })
 }
 
@@ -151,7 +181,10 @@ fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error>
 /// so a failure never leaves a partial output.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
-    let write_err = |source| Error::Write { path: path.to_path_buf(), source };
+    let write_err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -163,7 +196,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         )));
     }
     // tempfile's errors name the random temporary file; report the output path only.
-    let write_err = |e: std::io::Error| write_err(std::io::Error::new(e.kind(), e.kind().to_string()));
+    let write_err =
+        |e: std::io::Error| write_err(std::io::Error::new(e.kind(), e.kind().to_string()));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
     tmp.write_all(bytes).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;

@@ -13,7 +13,15 @@ pub fn component_from_wit(wit: &str, deps: Option<&Path>) -> Result<Vec<u8>> {
     let mut resolve = Resolve::default();
     if let Some(deps) = deps {
         // WASI packages in dependency order.
-        for name in ["io", "clocks", "random", "filesystem", "sockets", "cli", "http"] {
+        for name in [
+            "io",
+            "clocks",
+            "random",
+            "filesystem",
+            "sockets",
+            "cli",
+            "http",
+        ] {
             let dir = deps.join(name);
             if dir.exists() {
                 resolve

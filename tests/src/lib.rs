@@ -1,1 +1,82 @@
-//! Shared helpers for the end-to-end tests live in `tests/tests/common`.
+//! Helpers shared by the end-to-end tests: where the built components are,
+//! composing the example app with a tweaked policy, and reading an output's
+//! imports straight from its bytes (independently of the composer's plan).
+
+use airlock::manifest::Manifest;
+use airlock::pipeline::{self, Composed};
+use airlock::policy::PatternSet;
+use airlock::spec::CompositionSpec;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The example app's manifest.
+pub fn example_manifest() -> PathBuf {
+    workspace().join("examples/app/airlock.toml")
+}
+
+/// The sample document the example app reads.
+pub fn sample_document() -> Vec<u8> {
+    std::fs::read(workspace().join("examples/app/sample.md")).expect("examples/app/sample.md")
+}
+
+/// The example app's spec, as its manifest says. Components must have been
+/// built first (`just build-components`; `just test` does it).
+pub fn example_spec() -> Result<CompositionSpec> {
+    let path = example_manifest();
+    let manifest = Manifest::load(&path)?;
+    let spec = CompositionSpec::from_manifest(&manifest, &path)?;
+    for inst in &spec.instances {
+        anyhow::ensure!(
+            inst.path.exists(),
+            "`{}` is missing: run `just build-components` first",
+            inst.path.display()
+        );
+    }
+    Ok(spec)
+}
+
+/// Replaces the allow-list of a spec.
+pub fn set_allow(spec: &mut CompositionSpec, patterns: &[&str]) {
+    spec.allow = PatternSet::parse(patterns).expect("valid patterns");
+}
+
+/// Replaces the grants of one instance.
+pub fn set_grant(spec: &mut CompositionSpec, instance: &str, patterns: &[&str]) {
+    let inst = spec
+        .instances
+        .iter_mut()
+        .find(|i| i.name == instance)
+        .unwrap_or_else(|| panic!("no instance `{instance}`"));
+    inst.grant = PatternSet::parse(patterns).expect("valid patterns");
+}
+
+/// Composes, or fails with the composer's message.
+pub fn compose(spec: &CompositionSpec) -> Result<Composed> {
+    pipeline::compose(spec).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The top-level import names of a component, read with wasmparser alone.
+pub fn import_names(component: &[u8]) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        match payload.context("parsing the output")? {
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::ComponentImportSection(reader) if depth == 0 => {
+                for import in reader {
+                    names.push(import?.name.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    names.sort();
+    Ok(names)
+}

@@ -31,6 +31,10 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let (spec, _) = super::compose::load_spec(Some(&args.manifest), None)?;
     let report = pipeline::check(&spec)?;
-    print_report(out, &report, if args.json { Format::Json } else { args.format });
+    print_report(
+        out,
+        &report,
+        if args.json { Format::Json } else { args.format },
+    );
     Ok(0)
 }

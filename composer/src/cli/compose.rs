@@ -63,13 +63,21 @@ pub fn load_spec(
 ) -> Result<(CompositionSpec, Option<PathBuf>), Error> {
     if let Some(path) = manifest {
         let m = Manifest::load(path)?;
-        let default_out = m.output.path.as_ref().map(|p| path.parent().unwrap_or(".".as_ref()).join(p));
+        let default_out = m
+            .output
+            .path
+            .as_ref()
+            .map(|p| path.parent().unwrap_or(".".as_ref()).join(p));
         let spec = CompositionSpec::from_manifest(&m, path)?;
-        let out = default_out.unwrap_or_else(|| path.parent().unwrap_or(".".as_ref()).join("composed.wasm"));
+        let out = default_out
+            .unwrap_or_else(|| path.parent().unwrap_or(".".as_ref()).join("composed.wasm"));
         return Ok((spec, Some(out)));
     }
     let args = args.expect("plug form has arguments");
-    let root = args.root.as_ref().expect("clap requires root without --manifest");
+    let root = args
+        .root
+        .as_ref()
+        .expect("clap requires root without --manifest");
     let spec = CompositionSpec::from_plugs(root, &args.plug, &args.allow, &args.grant, &args.deny)?;
     Ok((spec, None))
 }
@@ -83,7 +91,11 @@ pub fn run(args: ComposeArgs, out: &mut dyn Write) -> Result<i32, Error> {
         (None, None) => return Err(Error::Usage("the plug form needs `-o OUT.wasm`".into())),
     };
     // Never overwrite an input: a failure later would destroy it.
-    if let Some(input) = spec.instances.iter().find(|i| same_file(&i.path, &out_path)) {
+    if let Some(input) = spec
+        .instances
+        .iter()
+        .find(|i| same_file(&i.path, &out_path))
+    {
         return Err(Error::Usage(format!(
             "the output `{}` is the input of component `{}`; choose another output path",
             out_path.display(),
@@ -92,7 +104,11 @@ pub fn run(args: ComposeArgs, out: &mut dyn Write) -> Result<i32, Error> {
     }
     let composed = pipeline::compose(&spec)?;
     pipeline::write_atomically(&out_path, &composed.bytes)?;
-    print_report(out, &composed.report, if args.json { Format::Json } else { args.format });
+    print_report(
+        out,
+        &composed.report,
+        if args.json { Format::Json } else { args.format },
+    );
     if matches!(args.format, Format::Text) && !args.json {
         let _ = writeln!(out, "wrote {}", out_path.display());
     }

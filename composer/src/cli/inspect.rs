@@ -3,9 +3,9 @@
 use crate::error::Error;
 use crate::inspect::{self, Family};
 use clap::Args;
-use std::io::Write;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use wit_parser::WorldItem;
 
@@ -43,9 +43,11 @@ pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
     for (key, item) in &world.imports {
         let name = decoded.resolve.name_world_key(key);
         let functions = match item {
-            WorldItem::Interface { id, .. } => {
-                decoded.resolve.interfaces[*id].functions.keys().cloned().collect()
-            }
+            WorldItem::Interface { id, .. } => decoded.resolve.interfaces[*id]
+                .functions
+                .keys()
+                .cloned()
+                .collect(),
             WorldItem::Function(f) => vec![f.name.clone()],
             WorldItem::Type { .. } => Vec::new(),
         };
@@ -60,7 +62,11 @@ pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
         exports: decoded.exports.iter().map(|e| e.name.clone()).collect(),
     };
     if args.json {
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&surface).expect("serializes"));
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&surface).expect("serializes")
+        );
         return Ok(0);
     }
     let _ = writeln!(out, "capability surface of `{}`", surface.component);

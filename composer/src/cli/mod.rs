@@ -45,7 +45,11 @@ where
         Err(e) => {
             let code = e.exit_code();
             let text = e.render();
-            let _ = if e.use_stderr() { write!(err, "{text}") } else { write!(out, "{text}") };
+            let _ = if e.use_stderr() {
+                write!(err, "{text}")
+            } else {
+                write!(out, "{text}")
+            };
             return code;
         }
     };

@@ -1,0 +1,379 @@
+//! The core wasm module of a stub, emitted with wasm-encoder in the names of
+//! wit-component's legacy mangling (`iface#func`, `cabi_realloc`,
+//! `[export]iface` / `[resource-new]R`).
+//!
+//! Memory layout: a static return area at [`RETURN_AREA`] for results that do
+//! not fit one core value, then a bump heap for `cabi_realloc`. Callers copy
+//! string and list arguments into the heap before a call; the stub never
+//! reads them, so each function that takes such arguments resets the heap.
+
+use super::values::{Flat, Store, Stored, Value, Values, Width, kind, unalias_id};
+use indexmap::IndexMap;
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, EntityType, ExportKind, ExportSection, Function,
+    FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, MemorySection,
+    MemoryType, Module, NameMap, NameSection, TypeSection, ValType,
+};
+use wit_parser::abi::{AbiVariant, WasmType};
+use wit_parser::{
+    Function as WitFunction, Handle, LiftLowerAbi, ManglingAndAbi, ResourceIntrinsic, SizeAlign,
+    TypeDefKind, TypeId, TypeOwner, WasmExport, WasmExportKind, WasmImport, WorldKey,
+};
+
+/// The name mangling of the core module (what `wit-bindgen` emits too).
+pub(crate) const MANGLING: ManglingAndAbi = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
+
+/// Where results that do not fit one core value are written.
+const RETURN_AREA: u32 = 8;
+
+/// What one exported function does.
+pub(crate) enum Body {
+    /// `unreachable`.
+    Trap,
+    /// Returns this value, or nothing.
+    Return(Option<Value>),
+}
+
+/// One function the stub exports.
+pub(crate) struct Export<'a> {
+    /// The denied interface, as the importing world names it.
+    pub interface: &'a WorldKey,
+    pub func: &'a WitFunction,
+    pub body: Body,
+}
+
+/// The resource intrinsics a stub imports.
+enum Intrinsic {
+    /// `[resource-new]R` of a resource the stub exports.
+    New,
+    /// `[resource-drop]R` of a resource the stub imports.
+    Drop,
+}
+
+/// Core function signatures, deduplicated.
+#[derive(Default)]
+struct Types {
+    section: TypeSection,
+    indices: IndexMap<(Vec<ValType>, Vec<ValType>), u32>,
+}
+
+impl Types {
+    fn index(&mut self, params: Vec<ValType>, results: Vec<ValType>) -> u32 {
+        let next = self.indices.len() as u32;
+        *self
+            .indices
+            .entry((params, results))
+            .or_insert_with_key(|(p, r)| {
+                self.section
+                    .ty()
+                    .function(p.iter().copied(), r.iter().copied());
+                next
+            })
+    }
+}
+
+/// Builds the core module exporting `exports`; `name` names it for backtraces.
+pub(crate) fn build(
+    values: &Values<'_>,
+    sizes: &SizeAlign,
+    exports: &[Export<'_>],
+    name: &str,
+) -> Vec<u8> {
+    let resolve = values.resolve;
+    let mut types = Types::default();
+    let mut names = NameMap::new();
+
+    // Imports first: they come first in the function index space.
+    let mut intrinsics = IndexMap::new();
+    for export in exports {
+        if let Body::Return(Some(value)) = &export.body {
+            let mut handles = Vec::new();
+            value.new_handles(&mut handles);
+            for r in handles {
+                intrinsics.entry(r).or_insert(Intrinsic::New);
+            }
+        }
+        if !matches!(export.body, Body::Trap) {
+            for (_, r) in dropped_params(values, export.func) {
+                intrinsics.entry(r).or_insert(Intrinsic::Drop);
+            }
+        }
+    }
+    let mut imports = ImportSection::new();
+    let mut intrinsic_index = IndexMap::new();
+    for (index, (&resource, intrinsic)) in intrinsics.iter().enumerate() {
+        let owner = match resolve.types[resource].owner {
+            TypeOwner::Interface(i) => WorldKey::Interface(i),
+            _ => unreachable!("stub resources belong to interfaces"),
+        };
+        let (ty, intrinsic) = match intrinsic {
+            Intrinsic::New => (
+                types.index(vec![ValType::I32], vec![ValType::I32]),
+                ResourceIntrinsic::ExportedNew,
+            ),
+            Intrinsic::Drop => (
+                types.index(vec![ValType::I32], vec![]),
+                ResourceIntrinsic::ImportedDrop,
+            ),
+        };
+        let (module, field) = resolve.wasm_import_name(
+            MANGLING,
+            WasmImport::ResourceIntrinsic {
+                interface: Some(&owner),
+                resource,
+                intrinsic,
+            },
+        );
+        imports.import(&module, &field, EntityType::Function(ty));
+        intrinsic_index.insert(resource, index as u32);
+    }
+    let call = |r: TypeId| Instruction::Call(intrinsic_index[&r]);
+
+    let mut functions = FunctionSection::new();
+    let mut code = CodeSection::new();
+    let mut exported = ExportSection::new();
+
+    // `cabi_realloc`, a bump allocator.
+    let realloc = intrinsics.len() as u32;
+    let i32x4 = vec![ValType::I32; 4];
+    functions.function(types.index(i32x4, vec![ValType::I32]));
+    code.function(&realloc_body());
+    exported.export(
+        &resolve.wasm_export_name(MANGLING, WasmExport::Realloc),
+        ExportKind::Func,
+        realloc,
+    );
+
+    let return_area = exports
+        .iter()
+        .filter(|e| {
+            resolve
+                .wasm_signature(AbiVariant::GuestExport, e.func)
+                .retptr
+        })
+        .filter_map(|e| e.func.result.map(|t| sizes.size(&t).size_wasm32() as u32))
+        .max()
+        .unwrap_or(0);
+    let heap = (RETURN_AREA + return_area).next_multiple_of(8);
+
+    for (i, export) in exports.iter().enumerate() {
+        let index = realloc + 1 + i as u32;
+        let sig = resolve.wasm_signature(AbiVariant::GuestExport, export.func);
+        let params = sig.params.iter().map(|t| val_type(*t)).collect();
+        let results = sig.results.iter().map(|t| val_type(*t)).collect();
+        functions.function(types.index(params, results));
+
+        let mut f = Function::new([]);
+        match &export.body {
+            Body::Trap => {
+                f.instruction(&Instruction::Unreachable);
+            }
+            Body::Return(value) => {
+                if sig.indirect_params || sig.params.contains(&WasmType::Length) {
+                    f.instruction(&Instruction::I32Const(heap as i32));
+                    f.instruction(&Instruction::GlobalSet(0));
+                }
+                for (local, r) in dropped_params(values, export.func) {
+                    f.instruction(&Instruction::LocalGet(local));
+                    f.instruction(&call(r));
+                }
+                match (value, export.func.result) {
+                    (Some(value), Some(ty)) if sig.retptr => {
+                        let size = sizes.size(&ty).size_wasm32() as i32;
+                        f.instruction(&Instruction::I32Const(RETURN_AREA as i32));
+                        f.instruction(&Instruction::I32Const(0));
+                        f.instruction(&Instruction::I32Const(size));
+                        f.instruction(&Instruction::MemoryFill(0));
+                        let mut stores = Vec::new();
+                        values.stores(sizes, &ty, value, 0, &mut stores);
+                        for store in stores {
+                            emit_store(&mut f, store, &call);
+                        }
+                        f.instruction(&Instruction::I32Const(RETURN_AREA as i32));
+                    }
+                    (Some(value), Some(ty)) => {
+                        let mut flat = Vec::new();
+                        values.flatten(&ty, value, &mut flat);
+                        for v in flat {
+                            emit_flat(&mut f, v, &call);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        f.instruction(&Instruction::End);
+        code.function(&f);
+
+        let export_name = resolve.wasm_export_name(
+            MANGLING,
+            WasmExport::Func {
+                interface: Some(export.interface),
+                func: export.func,
+                kind: WasmExportKind::Normal,
+            },
+        );
+        exported.export(&export_name, ExportKind::Func, index);
+        // Backtraces show this name. Only traps get one: names of all WASI
+        // functions would be a third of a deny-all stub.
+        if matches!(export.body, Body::Trap) {
+            names.append(index, &format!("airlock denied {export_name}"));
+        }
+    }
+
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: u64::from(heap.div_ceil(1 << 16)),
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    exported.export(
+        &resolve.wasm_export_name(MANGLING, WasmExport::Memory),
+        ExportKind::Memory,
+        0,
+    );
+    let mut globals = GlobalSection::new();
+    let bump = GlobalType {
+        val_type: ValType::I32,
+        mutable: true,
+        shared: false,
+    };
+    globals.global(bump, &ConstExpr::i32_const(heap as i32));
+
+    let mut name_section = NameSection::new();
+    name_section.module(name);
+    name_section.functions(&names);
+
+    let mut module = Module::new();
+    module
+        .section(&types.section)
+        .section(&imports)
+        .section(&functions)
+        .section(&memories)
+        .section(&globals)
+        .section(&exported)
+        .section(&code)
+        .section(&name_section);
+    module.finish()
+}
+
+/// Top-level `own` parameters of resources the stub imports, as (local index,
+/// resource): the stub drops them so the caller's resources are released.
+/// (Handles nested in other types, or passed indirectly, are not dropped;
+/// they live until the stub instance does.)
+fn dropped_params(values: &Values<'_>, func: &WitFunction) -> Vec<(u32, TypeId)> {
+    let resolve = values.resolve;
+    let sig = resolve.wasm_signature(AbiVariant::GuestExport, func);
+    if sig.indirect_params {
+        return Vec::new();
+    }
+    let mut local = 0;
+    let mut dropped = Vec::new();
+    for param in &func.params {
+        if let Some(TypeDefKind::Handle(Handle::Own(r))) = kind(resolve, param.ty) {
+            let r = unalias_id(resolve, *r);
+            if !(values.stubbed)(r) {
+                dropped.push((local, r));
+            }
+        }
+        local += super::values::flat_types(resolve, &param.ty).len() as u32;
+    }
+    dropped
+}
+
+fn val_type(ty: WasmType) -> ValType {
+    match ty {
+        WasmType::I32 | WasmType::Pointer | WasmType::Length => ValType::I32,
+        WasmType::I64 | WasmType::PointerOrI64 => ValType::I64,
+        WasmType::F32 => ValType::F32,
+        WasmType::F64 => ValType::F64,
+    }
+}
+
+fn emit_flat(f: &mut Function, flat: Flat, call: &impl Fn(TypeId) -> Instruction<'static>) {
+    match flat {
+        Flat::Const(ty, v) => f.instruction(&match val_type(ty) {
+            ValType::I64 => Instruction::I64Const(v),
+            ValType::F32 => Instruction::F32Const(0.0.into()),
+            ValType::F64 => Instruction::F64Const(0.0.into()),
+            _ => Instruction::I32Const(v as i32),
+        }),
+        Flat::NewHandle(resource) => f
+            .instruction(&Instruction::I32Const(0))
+            .instruction(&call(resource)),
+    };
+}
+
+fn emit_store(f: &mut Function, store: Store, call: &impl Fn(TypeId) -> Instruction<'static>) {
+    f.instruction(&Instruction::I32Const(RETURN_AREA as i32));
+    match store.what {
+        Stored::Const(v) => f.instruction(&Instruction::I32Const(v as i32)),
+        Stored::NewHandle(r) => f
+            .instruction(&Instruction::I32Const(0))
+            .instruction(&call(r)),
+    };
+    let mem = |align| MemArg {
+        offset: u64::from(store.offset),
+        align,
+        memory_index: 0,
+    };
+    f.instruction(&match store.width {
+        Width::U8 => Instruction::I32Store8(mem(0)),
+        Width::U16 => Instruction::I32Store16(mem(1)),
+        Width::U32 => Instruction::I32Store(mem(2)),
+    });
+}
+
+/// `cabi_realloc(old_ptr, old_size, align, new_size) -> ptr`: bumps global 0,
+/// growing memory as needed; never frees (the heap is reset per call).
+fn realloc_body() -> Function {
+    use Instruction::*;
+    const ALIGN: u32 = 2;
+    const SIZE: u32 = 3;
+    const PTR: u32 = 4;
+    let mut f = Function::new([(1, ValType::I32)]);
+    for i in [
+        // ptr = (bump + align - 1) & -align; bump = ptr + size
+        GlobalGet(0),
+        LocalGet(ALIGN),
+        I32Add,
+        I32Const(1),
+        I32Sub,
+        I32Const(0),
+        LocalGet(ALIGN),
+        I32Sub,
+        I32And,
+        LocalTee(PTR),
+        LocalGet(SIZE),
+        I32Add,
+        GlobalSet(0),
+        // if bump > memory.size * 64 KiB: grow by the missing pages or trap
+        GlobalGet(0),
+        MemorySize(0),
+        I32Const(16),
+        I32Shl,
+        I32GtU,
+        If(BlockType::Empty),
+        GlobalGet(0),
+        I32Const(0xffff),
+        I32Add,
+        I32Const(16),
+        I32ShrU,
+        MemorySize(0),
+        I32Sub,
+        MemoryGrow(0),
+        I32Const(-1),
+        I32Eq,
+        If(BlockType::Empty),
+        Unreachable,
+        End,
+        End,
+        LocalGet(PTR),
+        End,
+    ] {
+        f.instruction(&i);
+    }
+    f
+}

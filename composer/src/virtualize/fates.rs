@@ -1,0 +1,331 @@
+//! Deciding what each denied function does (its fate), from its WIT signature
+//! and, for WASI, a short table of exceptions. Pure: no side effects.
+//!
+//! WASI rules (package namespace `wasi`), on the function's result type:
+//! - `result<T, E>`: `err` with the case of `E` named like a denial (see
+//!   [`DENIAL_CASES`]), else `ok(handle)` when `E` is absent and `T` is a
+//!   handle of a resource the stub defines (a take-once accessor such as
+//!   `outgoing-request.body`, whose error says nothing), else the first `err`
+//!   case without payload, else the first whose payload the stub can make.
+//! - `option<T>`: `none`. `list<T>`: the empty list.
+//! - `own<R>` of a resource the stub defines: a fresh handle (rep 0); its
+//!   methods deny in turn.
+//! - no result: nothing happens. Handle-free data (clocks, seeds): zero.
+//! - exceptions, which trap: `wasi:cli/exit` (`exit`, `exit-with-code`):
+//!   continuing after a denied exit would be wrong; `wasi:random/random`
+//!   `get-random-u64`: a fake value would be silent (the WIT asks
+//!   deterministic environments to omit the interface instead).
+//! - anything else (e.g. `own<R>` of a resource the stub imports): trap.
+//!
+//! User rules (any other namespace, denied explicitly): `result` gives `err`
+//! as above; everything else traps, since there is no way to say "denied".
+
+use super::values::{Value, Values, kind, unalias_id};
+use std::fmt;
+use wit_parser::{Function, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner};
+
+/// Error-case names that mean "denied", in order of preference.
+pub const DENIAL_CASES: [&str; 7] = [
+    "access-denied",
+    "HTTP-request-denied",
+    "access",
+    "not-permitted",
+    "forbidden",
+    "permission-denied",
+    "denied",
+];
+
+/// Which rules decide the fates of an interface's functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rules {
+    /// Graceful denials wherever the WIT allows (namespace `wasi`).
+    Wasi,
+    /// `err` for functions returning `result`, trap otherwise.
+    User,
+}
+
+impl Rules {
+    /// The rules for `iface`: [`Rules::Wasi`] for packages in the `wasi` namespace.
+    pub fn of(resolve: &Resolve, iface: InterfaceId) -> Rules {
+        let wasi = resolve.interfaces[iface]
+            .package
+            .is_some_and(|p| resolve.packages[p].name.namespace == "wasi");
+        if wasi { Rules::Wasi } else { Rules::User }
+    }
+}
+
+/// What a denied function does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Returns `err`; `case` names the case of the error type (payload zero:
+    /// `0`, `""`, empty list...), `None` when the error type is not a variant
+    /// or enum (or absent).
+    ErrorCase { case: Option<String> },
+    /// Returns `ok` with a fresh handle of `resource`, defined by the stub.
+    OkNewHandle { resource: String },
+    /// Returns an empty list.
+    EmptyList,
+    /// Returns `none`.
+    NoneValue,
+    /// Returns the all-zero value (`0`, a zero record, the first enum case).
+    Zero,
+    /// Returns a fresh handle of `resource`, defined by the stub.
+    NewHandle { resource: String },
+    /// Returns nothing and does nothing.
+    NoOp,
+    /// Traps (`unreachable`), with the function named in the backtrace.
+    Trap { reason: String },
+}
+
+impl fmt::Display for Fate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fate::ErrorCase { case: Some(case) } => write!(f, "err({case})"),
+            Fate::ErrorCase { case: None } => f.write_str("err"),
+            Fate::OkNewHandle { resource } => write!(f, "ok(new `{resource}`)"),
+            Fate::EmptyList => f.write_str("empty list"),
+            Fate::NoneValue => f.write_str("none"),
+            Fate::Zero => f.write_str("zero"),
+            Fate::NewHandle { resource } => write!(f, "new `{resource}`"),
+            Fate::NoOp => f.write_str("no-op"),
+            Fate::Trap { reason } => write!(f, "trap: {reason}"),
+        }
+    }
+}
+
+/// The fate of one function, e.g. `[method]tcp-socket.start-connect`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionFate {
+    /// The function's WIT name.
+    pub function: String,
+    /// What it does.
+    pub fate: Fate,
+}
+
+/// Decides the fate of every function of `iface`, in WIT order. Resources of
+/// the interfaces in `stubbed` (the whole deny set) are defined by the stub,
+/// so it can make handles to them.
+pub fn plan_interface(
+    resolve: &Resolve,
+    iface: InterfaceId,
+    rules: Rules,
+    stubbed: &[InterfaceId],
+) -> Vec<FunctionFate> {
+    let is_stubbed = |r: TypeId| defined_by(resolve, r, stubbed);
+    let values = Values {
+        resolve,
+        stubbed: &is_stubbed,
+    };
+    resolve.interfaces[iface]
+        .functions
+        .values()
+        .map(|func| FunctionFate {
+            function: func.name.clone(),
+            fate: decide(&values, iface, func, rules).0,
+        })
+        .collect()
+}
+
+/// Whether resource `r` is defined by one of the interfaces in `stubbed`.
+pub(crate) fn defined_by(resolve: &Resolve, r: TypeId, stubbed: &[InterfaceId]) -> bool {
+    match resolve.types[unalias_id(resolve, r)].owner {
+        TypeOwner::Interface(i) => stubbed.contains(&i),
+        _ => false,
+    }
+}
+
+/// The fate of `func` and, unless it traps or returns nothing, its result value.
+pub(crate) fn decide(
+    values: &Values<'_>,
+    iface: InterfaceId,
+    func: &Function,
+    rules: Rules,
+) -> (Fate, Option<Value>) {
+    let resolve = values.resolve;
+    if rules == Rules::Wasi
+        && let Some(reason) = wasi_exception(resolve, iface, &func.name)
+    {
+        return (trap(reason), None);
+    }
+    let Some(ty) = func.result else {
+        return match rules {
+            Rules::Wasi => (Fate::NoOp, None),
+            Rules::User => (
+                trap("denied; the function has no result to report it"),
+                None,
+            ),
+        };
+    };
+    let kind = kind(resolve, ty);
+    if let Some(TypeDefKind::Result(r)) = kind {
+        if let Some((case, payload)) = error_value(values, r.err.as_ref(), &DENIAL_CASES) {
+            return (Fate::ErrorCase { case }, Some(Value::case(1, payload)));
+        }
+        if rules == Rules::Wasi
+            && r.err.is_none()
+            && let Some(resource) = r.ok.and_then(|t| values.own_stubbed(&t))
+        {
+            let fate = Fate::OkNewHandle {
+                resource: resource_name(resolve, resource),
+            };
+            return (fate, Some(Value::case(0, Value::NewHandle(resource))));
+        }
+        if let Some((case, payload)) = error_value(values, r.err.as_ref(), &[]) {
+            return (Fate::ErrorCase { case }, Some(Value::case(1, payload)));
+        }
+        return (
+            trap("no error value can be made without the capability"),
+            None,
+        );
+    }
+    if rules == Rules::User {
+        return (trap("denied; the result type has no error case"), None);
+    }
+    match kind {
+        Some(TypeDefKind::Option(_)) => (Fate::NoneValue, Some(Value::Zero)),
+        Some(TypeDefKind::List(_)) => (Fate::EmptyList, Some(Value::Zero)),
+        _ if values.zero_is_valid(&ty) => (Fate::Zero, Some(Value::Zero)),
+        _ => match values.own_stubbed(&ty) {
+            Some(resource) => {
+                let fate = Fate::NewHandle {
+                    resource: resource_name(resolve, resource),
+                };
+                (fate, Some(Value::NewHandle(resource)))
+            }
+            None => (
+                trap("no value of the result type can be made without the capability"),
+                None,
+            ),
+        },
+    }
+}
+
+fn trap(reason: &str) -> Fate {
+    Fate::Trap {
+        reason: reason.to_string(),
+    }
+}
+
+/// The documented WASI functions that trap although a value could be made.
+fn wasi_exception(resolve: &Resolve, iface: InterfaceId, func: &str) -> Option<&'static str> {
+    let interface = &resolve.interfaces[iface];
+    let package = &resolve.packages[interface.package?].name;
+    match (package.name.as_str(), interface.name.as_deref()?, func) {
+        ("cli", "exit", _) => {
+            Some("exit is denied; continuing as if it had returned would be wrong")
+        }
+        ("random", "random", "get-random-u64") => {
+            Some("secure randomness is denied; a fake value would be silent")
+        }
+        _ => None,
+    }
+}
+
+/// The `err` payload: the case of `err` named first in `preferred`, else the
+/// first case without payload, else the first whose payload can be made.
+/// Returns the case name (for variants and enums) and the payload value.
+fn error_value(
+    values: &Values<'_>,
+    err: Option<&Type>,
+    preferred: &[&str],
+) -> Option<(Option<String>, Value)> {
+    let Some(err) = err else {
+        return preferred.is_empty().then_some((None, Value::Zero));
+    };
+    let cases: Vec<(&str, Option<Type>)> = match kind(values.resolve, *err) {
+        Some(TypeDefKind::Variant(v)) => v.cases.iter().map(|c| (c.name.as_str(), c.ty)).collect(),
+        Some(TypeDefKind::Enum(e)) => e.cases.iter().map(|c| (c.name.as_str(), None)).collect(),
+        _ => {
+            let payload = values.inert(err)?;
+            return preferred.is_empty().then_some((None, payload));
+        }
+    };
+    let payload = |ty: Option<Type>| ty.map_or(Some(Value::Zero), |t| values.inert(&t));
+    let chosen = if preferred.is_empty() {
+        let without_payload = cases.iter().position(|(_, ty)| ty.is_none());
+        without_payload.or_else(|| cases.iter().position(|(_, ty)| payload(*ty).is_some()))
+    } else {
+        preferred.iter().find_map(|want| {
+            cases
+                .iter()
+                .position(|(name, ty)| name == want && payload(*ty).is_some())
+        })
+    }?;
+    let (name, ty) = cases[chosen];
+    let value = Value::case(chosen as u32, payload(ty)?);
+    Some((Some(name.to_string()), value))
+}
+
+fn resource_name(resolve: &Resolve, r: TypeId) -> String {
+    resolve.types[r].name.clone().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WIT: &str = "package demo:t;
+interface other { resource thing; }
+interface t {
+    use other.{thing};
+    resource r { constructor(); }
+    enum e1 { a, b, not-permitted, access }
+    variant v2 { with-payload(u32), no-payload }
+    variant v3 { x(own<thing>), y(string) }
+    variant v4 { x(own<thing>) }
+    f1: func() -> result<u32, e1>;
+    f2: func() -> result<u32, v2>;
+    f3: func() -> result<u32, v3>;
+    f4: func() -> result<u32, v4>;
+    f5: func() -> result<u32, string>;
+    f6: func() -> thing;
+    f7: func() -> r;
+    f8: func() -> result<r>;
+    f9: func() -> tuple<u32, string>;
+    f10: func() -> option<thing>;
+    f11: func();
+}";
+
+    fn fates(rules: Rules) -> Vec<String> {
+        let mut resolve = Resolve::default();
+        let pkg = resolve.push_str("t.wit", WIT).unwrap();
+        let t = resolve.packages[pkg].interfaces["t"];
+        plan_interface(&resolve, t, rules, &[t])
+            .into_iter()
+            .map(|f| format!("{}: {}", f.function, f.fate))
+            .collect()
+    }
+
+    #[test]
+    fn wasi_rules() {
+        let trap = "trap: no value of the result type can be made without the capability";
+        let no_err = "trap: no error value can be made without the capability";
+        assert_eq!(
+            fates(Rules::Wasi),
+            [
+                "[constructor]r: new `r`".to_string(),
+                "f1: err(access)".into(), // preferred over `not-permitted`
+                "f2: err(no-payload)".into(),
+                "f3: err(y)".into(),
+                format!("f4: {no_err}"),
+                "f5: err".into(),
+                format!("f6: {trap}"), // `thing` is imported, not defined by the stub
+                "f7: new `r`".into(),
+                "f8: ok(new `r`)".into(),
+                "f9: zero".into(),
+                "f10: none".into(),
+                "f11: no-op".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn user_rules_only_deny_through_results() {
+        let fates = fates(Rules::User);
+        assert_eq!(fates[1], "f1: err(access)");
+        assert_eq!(fates[8], "f8: err");
+        for i in [0, 6, 7, 9, 10, 11] {
+            assert!(fates[i].contains(": trap: denied"), "{}", fates[i]);
+        }
+    }
+}

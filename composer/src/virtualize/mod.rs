@@ -1,0 +1,270 @@
+//! Step 4 of the pipeline: synthesize a "deny" component from WIT, with the
+//! canonical ABI.
+//!
+//! Given the `Resolve` of an importing component and the interfaces it imports
+//! that are to be denied, [`synthesize`] builds ONE component that exports
+//! every denied interface under the importing world's exact name (with its
+//! version) and imports only the interfaces those `use` types from that are
+//! not denied themselves. The composer wires the importer's imports to the
+//! stub's exports, and the stub's imports to whatever serves the importer.
+//!
+//! What each function does is decided in [`fates`] (graceful denials wherever
+//! the WIT allows: `err(access-denied)`, `none`, empty lists, inert handles;
+//! named traps otherwise). Values and their canonical ABI layout are in
+//! `values`, the emitted core module in `core_module`. Resources of denied
+//! interfaces are exported by the stub; their handles all have rep 0 and no
+//! destructor, so a stub instance holds no state but its handle tables.
+//!
+//! ```no_run
+//! # fn f(resolve: &wit_parser::Resolve, denied: &[wit_parser::InterfaceId]) {
+//! let stub = airlock::virtualize::synthesize(resolve, denied, "markdown").unwrap();
+//! std::fs::write("deny.wasm", &stub.bytes).unwrap();
+//! for (iface, fates) in &stub.fates { for f in fates { println!("{iface}#{}: {}", f.function, f.fate) } }
+//! # }
+//! ```
+
+mod core_module;
+mod fates;
+mod values;
+
+pub use fates::{DENIAL_CASES, Fate, FunctionFate, Rules, plan_interface};
+
+use core_module::{Body, Export};
+use std::collections::BTreeMap;
+use values::Values;
+use wit_component::{ComponentEncoder, StringEncoding};
+use wit_parser::{
+    InterfaceId, Package, PackageName, Resolve, SizeAlign, World, WorldId, WorldItem, WorldKey,
+};
+
+/// A synthesized deny component.
+#[derive(Clone, Debug)]
+pub struct DenyComponent {
+    /// The component, validated.
+    pub bytes: Vec<u8>,
+    /// Interface name (e.g. `wasi:sockets/tcp@0.2.0`) -> each function's fate, in WIT order.
+    pub fates: BTreeMap<String, Vec<FunctionFate>>,
+}
+
+/// Why a deny component cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum VirtualizeError {
+    /// Only interfaces of a package can be exported under their own name.
+    #[error("cannot deny an interface that has no package name (in world import `{name}`)")]
+    Anonymous {
+        /// What the resolve calls it.
+        name: String,
+    },
+    /// Async functions (WASI 0.3) are not supported yet.
+    #[error(
+        "cannot deny `{interface}`: function `{function}` is async, which deny stubs do not support yet"
+    )]
+    Async {
+        /// The interface.
+        interface: String,
+        /// The function.
+        function: String,
+    },
+    /// The deny set splits interfaces that share types: a denied interface
+    /// would need an import that in turn depends on an exported (denied) one.
+    #[error(
+        "cannot deny {interfaces}: an interface that is not denied uses types of a denied one \
+         (deny whole groups of interfaces that share types): {message}"
+    )]
+    NotClosed {
+        /// The denied interfaces, comma-separated in backticks.
+        interfaces: String,
+        /// What wit-parser said.
+        message: String,
+    },
+    /// wit-component refused the module (a bug in the synthesizer).
+    #[error("cannot encode the deny component `{label}`: {message}")]
+    Encode {
+        /// The label given to [`synthesize`].
+        label: String,
+        /// The encoder's message.
+        message: String,
+    },
+}
+
+/// Builds one component that denies every interface in `deny` (interfaces of
+/// `resolve`, e.g. the imports of a component decoded with
+/// `wit_component::decode`). `label` names the stub in backtraces, e.g. the
+/// instance it serves. Same input, same bytes.
+pub fn synthesize(
+    resolve: &Resolve,
+    deny: &[InterfaceId],
+    label: &str,
+) -> Result<DenyComponent, VirtualizeError> {
+    // A stable order whatever the caller's: by name.
+    let mut denied = BTreeMap::new();
+    for &id in deny {
+        let key = WorldKey::Interface(id);
+        let named =
+            resolve.interfaces[id].name.is_some() && resolve.interfaces[id].package.is_some();
+        if !named {
+            return Err(VirtualizeError::Anonymous {
+                name: resolve.interfaces[id].name.clone().unwrap_or_default(),
+            });
+        }
+        denied.insert(resolve.name_world_key(&key), (id, key));
+    }
+    let deny: Vec<InterfaceId> = denied.values().map(|(id, _)| *id).collect();
+
+    let is_stubbed = |r| fates::defined_by(resolve, r, &deny);
+    let values = Values {
+        resolve,
+        stubbed: &is_stubbed,
+    };
+    let mut exports = Vec::new();
+    let mut all_fates = BTreeMap::new();
+    for (name, (id, key)) in &denied {
+        let rules = Rules::of(resolve, *id);
+        let mut iface_fates = Vec::new();
+        for func in resolve.interfaces[*id].functions.values() {
+            if func.kind.is_async() {
+                return Err(VirtualizeError::Async {
+                    interface: name.clone(),
+                    function: func.name.clone(),
+                });
+            }
+            let (fate, value) = fates::decide(&values, *id, func, rules);
+            let body = match fate {
+                Fate::Trap { .. } => Body::Trap,
+                _ => Body::Return(value),
+            };
+            exports.push(Export {
+                interface: key,
+                func,
+                body,
+            });
+            iface_fates.push(FunctionFate {
+                function: func.name.clone(),
+                fate,
+            });
+        }
+        all_fates.insert(name.clone(), iface_fates);
+    }
+
+    let (world_resolve, world) = deny_world(resolve, &denied)?;
+    let mut sizes = SizeAlign::default();
+    sizes.fill(resolve);
+    let mut module =
+        core_module::build(&values, &sizes, &exports, &format!("airlock-deny:{label}"));
+
+    let encode_error = |e: anyhow::Error| VirtualizeError::Encode {
+        label: label.to_string(),
+        message: format!("{e:#}"),
+    };
+    wit_component::embed_component_metadata(
+        &mut module,
+        &world_resolve,
+        world,
+        StringEncoding::UTF8,
+    )
+    .map_err(encode_error)?;
+    let bytes = ComponentEncoder::default()
+        .merge_imports_based_on_semver(false)
+        .module(&module)
+        .map_err(encode_error)?
+        .validate(true)
+        .encode()
+        .map_err(encode_error)?;
+    let bytes = with_component_name(&bytes, &format!("airlock-deny:{label}"));
+
+    Ok(DenyComponent {
+        bytes,
+        fates: all_fates,
+    })
+}
+
+/// A copy of `resolve` with a world `airlock:deny/deny` that exports the
+/// denied interfaces and imports what they depend on.
+fn deny_world(
+    resolve: &Resolve,
+    denied: &BTreeMap<String, (InterfaceId, WorldKey)>,
+) -> Result<(Resolve, WorldId), VirtualizeError> {
+    let mut resolve = resolve.clone();
+    let package = resolve.packages.alloc(Package {
+        name: PackageName {
+            namespace: "airlock".to_string(),
+            name: "deny".to_string(),
+            version: None,
+        },
+        docs: Default::default(),
+        interfaces: Default::default(),
+        worlds: Default::default(),
+    });
+    let imports = denied
+        .values()
+        .map(|(id, key)| {
+            let item = WorldItem::Interface {
+                id: *id,
+                stability: Default::default(),
+                docs: Default::default(),
+                span: Default::default(),
+                external_id: None,
+            };
+            (key.clone(), item)
+        })
+        .collect();
+    let world = resolve.worlds.alloc(World {
+        name: "deny".to_string(),
+        imports,
+        exports: Default::default(),
+        package: Some(package),
+        docs: Default::default(),
+        stability: Default::default(),
+        includes: Default::default(),
+        span: Default::default(),
+    });
+    resolve.packages[package]
+        .worlds
+        .insert("deny".to_string(), world);
+    // Moves the imports to exports and adds the interfaces they depend on as imports.
+    resolve
+        .exportize(world, Some("deny".to_string()), None)
+        .map_err(|e| VirtualizeError::NotClosed {
+            interfaces: denied
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: format!("{e:#}"),
+        })?;
+    Ok((resolve, world))
+}
+
+/// `component` with its top-level `component-name` section replaced by one
+/// that only names the component. (wit-component names every aliased core
+/// function there: a fifth of a deny-all stub, and nothing reads it.)
+fn with_component_name(component: &[u8], name: &str) -> Vec<u8> {
+    use wasm_encoder::{ComponentNameSection, Encode};
+    use wasmparser::{Parser, Payload};
+
+    let mut out = component[..8].to_vec(); // magic and version
+    let mut depth = 0;
+    for payload in Parser::new(0).parse_all(component) {
+        let payload = payload.expect("wit-component validated the component");
+        let top_level = depth == 0;
+        match &payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth -= 1,
+            _ => {}
+        }
+        let Some((id, range)) = payload.as_section() else {
+            continue;
+        };
+        let is_names =
+            matches!(&payload, Payload::CustomSection(c) if c.name() == "component-name");
+        if top_level && !is_names {
+            out.push(id);
+            component[range.start as usize..range.end as usize].encode(&mut out);
+        }
+    }
+    let mut names = ComponentNameSection::new();
+    names.component(name);
+    out.push(wasm_encoder::ComponentSectionId::CoreCustom as u8);
+    names.encode(&mut out);
+    out
+}
