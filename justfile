@@ -27,8 +27,8 @@ compose: build
     mkdir -p target/airlock
     cargo run -q -p airlock -- compose --manifest examples/app/airlock.toml -o target/airlock/app.wasm
     @echo
-    @echo "== running target/airlock/app.wasm on examples/app/sample.md =="
-    cargo run -q -p airlock -- run target/airlock/app.wasm < examples/app/sample.md
+    @echo "== airlock run --dir examples/app::/docs target/airlock/app.wasm -- /docs/sample.md =="
+    cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/app.wasm -- /docs/sample.md
 
 # Run every test: component unit tests, composer tests, end-to-end tests in wasmtime.
 test: build-components
