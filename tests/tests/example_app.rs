@@ -139,7 +139,7 @@ fn composed_app_prints_correct_results_with_telemetry_denied_everything() {
     let stddev = (lengths.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
     lengths.sort_by(f64::total_cmp);
     let mid = lengths.len() / 2;
-    let median = if lengths.len() % 2 == 0 {
+    let median = if lengths.len().is_multiple_of(2) {
         (lengths[mid - 1] + lengths[mid]) / 2.0
     } else {
         lengths[mid]

@@ -4,16 +4,20 @@
 //! Given the `Resolve` of an importing component and the interfaces it imports
 //! that are to be denied, [`synthesize`] builds ONE component that exports
 //! every denied interface under the importing world's exact name (with its
-//! version) and imports only the interfaces those `use` types from that are
-//! not denied themselves. The composer wires the importer's imports to the
-//! stub's exports, and the stub's imports to whatever serves the importer.
+//! version). It imports only interfaces that are not denied and whose types
+//! the denied ones use (`use wasi:io/streams.{output-stream}`): those used
+//! directly, and of their dependencies only what those types reach. The
+//! composer wires the importer's imports to the stub's exports, and the stub's
+//! imports to whatever serves the importer.
 //!
-//! What each function does is decided in [`fates`] (graceful denials wherever
-//! the WIT allows: `err(access-denied)`, `none`, empty lists, inert handles;
-//! named traps otherwise). Values and their canonical ABI layout are in
+//! What each function does is decided in `fates` by [`Rules::of`] the
+//! interface's package (graceful denials for `wasi:` wherever the WIT allows:
+//! `err(access-denied)`, `none`, empty lists, inert handles; `err` or a named
+//! trap for other packages). Values and their canonical ABI layout are in
 //! `values`, the emitted core module in `core_module`. Resources of denied
 //! interfaces are exported by the stub; their handles all have rep 0 and no
-//! destructor, so a stub instance holds no state but its handle tables.
+//! destructor, so a stub instance holds no state but its handle tables. A
+//! type-only interface is exported like any other (its resources, no functions).
 //!
 //! ```no_run
 //! # fn f(resolve: &wit_parser::Resolve, denied: &[wit_parser::InterfaceId]) {
