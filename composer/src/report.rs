@@ -44,9 +44,12 @@ impl Report {
                     describe(&import.fate),
                 );
                 if let Fate::Denied { functions, .. } = &import.fate {
+                    let indent = " ".repeat(width + 6);
                     for (behaviour, names) in group_by_behaviour(functions) {
-                        let _ =
-                            writeln!(out, "  {:width$}    {behaviour}: {}", "", names.join(", "));
+                        let text = format!("{behaviour}: {}", names.join(", "));
+                        for line in wrap(&text, 100usize.saturating_sub(indent.len()).max(40)) {
+                            let _ = writeln!(out, "{indent}{line}");
+                        }
                     }
                 }
             }
@@ -133,6 +136,25 @@ fn describe(fate: &Fate) -> String {
         Fate::Denied { reason, .. } if reason == "explicit" => "denied (explicitly)".into(),
         Fate::Denied { .. } => "denied (by default)".into(),
     }
+}
+
+/// Splits `text` at `, ` so that lines stay within `width` where possible;
+/// continuation lines are indented by two spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for (i, part) in text.split(", ").enumerate() {
+        let line = lines.last_mut().expect("never empty");
+        if i > 0 && line.len() + part.len() + 2 > width {
+            line.push(',');
+            lines.push(format!("  {part}"));
+        } else {
+            if i > 0 {
+                line.push_str(", ");
+            }
+            line.push_str(part);
+        }
+    }
+    lines
 }
 
 fn group_by_behaviour(functions: &BTreeMap<String, String>) -> BTreeMap<&str, Vec<&str>> {
