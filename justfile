@@ -3,8 +3,12 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app"
+components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape"
 component_dir := "target/wasm32-wasip2/component"
+# The Python tools (componentize-py, wasmtime, pytest; requirements.txt).
+venv := "target/venv"
+# Node 20 needs this flag to load components built by componentize-js (QuickJS) and componentize-py.
+node := "node --experimental-wasm-extended-const"
 
 # Show the recipes.
 default:
@@ -14,6 +18,41 @@ default:
 setup:
     rustup target add wasm32-wasip2 wasm32-unknown-unknown
 
+# Install the JavaScript tools pinned in package-lock.json (jco, componentize-js) when missing or changed.
+setup-js:
+    @cmp -s package-lock.json node_modules/.airlock-installed || { npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.airlock-installed; }
+
+# Install the Python tools pinned in requirements.txt into target/venv when missing or changed.
+setup-python:
+    @cmp -s requirements.txt {{ venv }}/.airlock-installed || { python3 -m venv {{ venv }} && {{ venv }}/bin/pip install -q --disable-pip-version-check -r requirements.txt && cp requirements.txt {{ venv }}/.airlock-installed; }
+
+# Build the components written in Python (componentize-py) and JavaScript (componentize-js) into target/polyglot/.
+build-polyglot: setup-js setup-python
+    mkdir -p target/polyglot
+    # Python: readability. About 20 s; skipped when the output is newer than its inputs.
+    @if [ -z "$(find components/readability-py/*.py wit/readability requirements.txt -newer target/polyglot/readability.wasm 2>/dev/null)" ] && [ -f target/polyglot/readability.wasm ]; then echo "readability.wasm is up to date"; else \
+        cd components/readability-py && ../../{{ venv }}/bin/componentize-py -d ../../wit/readability -w airlock:readability/library componentize app -o ../../target/polyglot/readability.wasm; fi
+    # JavaScript: sentiment, on the QuickJS backend. About 3 s; skipped likewise (jco resolves relative paths only with --cwd).
+    @if [ -z "$(find components/sentiment-js wit/sentiment package-lock.json -newer target/polyglot/sentiment.wasm 2>/dev/null)" ] && [ -f target/polyglot/sentiment.wasm ]; then echo "sentiment.wasm is up to date"; else \
+        node_modules/.bin/jco componentize components/sentiment-js/sentiment.js --wit wit/sentiment --world-name library --backend quickjs --backend-qjs-disable-async --cwd . -o target/polyglot/sentiment.wasm; fi
+
+# Compose the library bundle (examples/libraries: markdown, text, stats, digest) and each polyglot library alone (isolated), and transpile for Node.
+compose-libraries: build-components build-polyglot
+    mkdir -p target/airlock
+    cargo run -q -p airlock -- compose --manifest examples/libraries/airlock.toml
+    cargo run -q -p airlock -- compose target/polyglot/sentiment.wasm -o target/airlock/sentiment.wasm
+    cargo run -q -p airlock -- compose target/polyglot/readability.wasm --allow 'wasi:random/random@0.2' -o target/airlock/readability.wasm
+    node_modules/.bin/jco transpile target/airlock/libraries.wasm -o target/js/libraries --name libraries --quiet
+    node_modules/.bin/jco transpile target/airlock/sentiment.wasm -o target/js/sentiment --name sentiment --quiet
+
+# The JavaScript tests (tests/js): the library bundle and the sentiment component from Node, via jco.
+test-js: compose-libraries
+    {{ node }} --test tests/js/*.test.js
+
+# The Python tests (tests/python): the library bundle and the readability component from Python, via wasmtime-py.
+test-python: compose-libraries
+    {{ venv }}/bin/python -m pytest -q tests/python
+
 # Build the library components (wasm32-wasip2, small release profile).
 build-components: setup
     cargo build --profile component --target wasm32-wasip2 {{ components }}
@@ -22,17 +61,39 @@ build-components: setup
 build: build-components
     cargo build -p airlock
 
-# Compose the example app (examples/app/airlock.toml), print its audit, and run it on the sample document.
-compose: build
+# Compose the example app (examples/app, then examples/polyglot with its Python and JavaScript libraries), print the audits, run both.
+compose: build build-polyglot
     mkdir -p target/airlock
     cargo run -q -p airlock -- compose --manifest examples/app/airlock.toml -o target/airlock/app.wasm
     @echo
     @echo "== airlock run --dir examples/app::/docs target/airlock/app.wasm -- /docs/sample.md =="
     cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/app.wasm -- /docs/sample.md
+    @echo
+    @echo "== airlock compose --manifest examples/polyglot/airlock.toml =="
+    cargo run -q -p airlock -- compose --manifest examples/polyglot/airlock.toml
+    @echo
+    @echo "== airlock run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md =="
+    cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md
 
-# Run every test: component unit tests, composer tests, end-to-end tests in wasmtime.
-test: build-components
-    cargo test --workspace --no-fail-fast
+# Run every test: component unit tests, composer tests, end-to-end tests in wasmtime, then from Node and Python.
+test: compose-libraries
+    #!/usr/bin/env bash
+    set -uo pipefail
+    status=0
+    cargo test --workspace --no-fail-fast || status=1
+    {{ node }} --test tests/js/*.test.js || status=1
+    {{ venv }}/bin/python -m pytest -q tests/python || status=1
+    exit $status
+
+# Hardening at scale (`just test` runs the same bounded): CASES random compositions from SEED,
+# CORRUPT bit-flipped components at the CLI, then each cargo-fuzz target for SECONDS
+# (libFuzzer on stable via RUSTC_BOOTSTRAP; new inputs go to composer/fuzz/target/corpus,
+# crashes to composer/fuzz/artifacts). Example: `just fuzz 20000 7 5000 600`.
+fuzz cases="3000" seed="1" corrupt="2000" seconds="60":
+    AIRLOCK_GEN_CASES={{ cases }} AIRLOCK_GEN_SEED={{ seed }} cargo test -p airlock-tests --test invariants -- --nocapture random_compositions_never_leak
+    AIRLOCK_CORRUPT_CASES={{ corrupt }} cargo test -p airlock-tests --test bad_input -- --nocapture corrupted
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cd composer/fuzz && for t in manifest inspect compose; do mkdir -p target/corpus/$t && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $t target/corpus/$t corpus/$t -- -max_total_time={{ seconds }} -rss_limit_mb=4096 -timeout=30 2>&1 | grep -E "^(Done|==|INFO: Seed|SUMMARY|artifact)|panicked|Crash|crash-" || true; test -z "$(ls artifacts/$t 2>/dev/null)" || { echo "fuzz: crashes in composer/fuzz/artifacts/$t"; exit 1; }; done
 
 # Format the code.
 fmt:
@@ -48,3 +109,13 @@ ci:
     cargo fmt --all -- --check
     just lint
     just test
+
+# The airlock CLI is timed as a release build (without the wasmtime host); the bench itself
+# runs in the dev profile, whose dependencies (wasmtime, cranelift) are at opt-level 2.
+# wac-cli is installed once, pinned, without its registry feature (about 4 CPU-minutes).
+# Benchmarks (compose vs `wac plug`, scaling, size, runtime): one table, JSON in target/bench/.
+bench: build-components
+    mkdir -p target/bench
+    test -x target/bench/tools/bin/wac || cargo install --locked wac-cli@0.12.0 --no-default-features --root target/bench/tools
+    cargo build --release -p airlock --no-default-features --bin airlock
+    cargo bench -p airlock --bench bench --profile dev -- --airlock target/release/airlock --wac target/bench/tools/bin/wac

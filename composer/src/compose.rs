@@ -3,7 +3,7 @@
 //! the output (merged by name: versions were normalised beforehand).
 
 use crate::plan::{Fate, Plan};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};
 
@@ -35,13 +35,21 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
     let mut graph = CompositionGraph::new();
     let mut nodes: BTreeMap<&str, NodeId> = BTreeMap::new();
 
+    // Instances of the same component share one package, so the output holds
+    // its definition once (what keeps a 5000-instance composition small and
+    // its validation fast).
+    let mut packages: HashMap<&[u8], PackageId> = HashMap::new();
     for inst in &plan.instances {
         let bytes = inputs.components[inst.name.as_str()];
-        let pkg = register(
-            &mut graph,
-            &format!("airlock:{}", package_label(&inst.name)),
-            bytes,
-        )?;
+        let pkg = match packages.get(bytes) {
+            Some(pkg) => *pkg,
+            None => {
+                let label = format!("airlock:{}", package_label(&inst.name));
+                let pkg = register(&mut graph, &label, bytes)?;
+                packages.insert(bytes, pkg);
+                pkg
+            }
+        };
         let node = graph.instantiate(pkg);
         graph.set_node_name(node, &inst.name);
         nodes.insert(&inst.name, node);
@@ -113,17 +121,12 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
         }
     }
 
-    let root = plan
-        .instances
-        .iter()
-        .find(|i| i.name == plan.root)
-        .expect("the plan contains its root");
-    for export in &root.exports {
+    for (name, export) in output_exports(plan)? {
         let alias = graph
-            .alias_instance_export(nodes[root.name.as_str()], export)
-            .map_err(|e| err(&format!("alias export `{export}` of the root"), e))?;
+            .alias_instance_export(nodes[name], export)
+            .map_err(|e| err(&format!("alias export `{export}` of `{name}`"), e))?;
         graph
-            .export(alias, export.clone())
+            .export(alias, export.to_string())
             .map_err(|e| err(&format!("export `{export}`"), e))?;
     }
 
@@ -138,6 +141,33 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
             }),
         })
         .map_err(|e| err("encode", format!("{e:#}")))
+}
+
+/// The output's exports: (instance, export name) for every export of the root
+/// and of the other instances in `plan.exports`, in that order. Two instances
+/// exporting the same name is an error naming both.
+pub fn output_exports(plan: &Plan) -> Result<Vec<(&str, &str)>, ComposeError> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut out = Vec::new();
+    for name in &plan.exports {
+        let inst = plan
+            .instances
+            .iter()
+            .find(|i| &i.name == name)
+            .expect("the plan contains every exporter");
+        for export in &inst.exports {
+            if let Some(first) = seen.insert(export, &inst.name) {
+                return Err(ComposeError {
+                    message: format!(
+                        "both `{first}` and `{}` export `{export}`; re-export only one of them",
+                        inst.name
+                    ),
+                });
+            }
+            out.push((inst.name.as_str(), export.as_str()));
+        }
+    }
+    Ok(out)
 }
 
 fn register(

@@ -24,8 +24,13 @@ pub struct Manifest {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OutputSpec {
-    /// The component whose exports the output re-exports.
-    pub root: String,
+    /// The component whose exports the output re-exports (at most one of the
+    /// output's exporters; optional when `export` names the components).
+    pub root: Option<String>,
+    /// More components whose exports the output re-exports too (wac's
+    /// `export i.iface`): a library bundle exports several libraries at once.
+    #[serde(default)]
+    pub export: Vec<String>,
     /// The output's package name, `namespace:name@version` (recorded in its metadata).
     pub package: Option<String>,
     /// Where `airlock compose` writes the output, relative to the manifest.
@@ -125,7 +130,7 @@ deny = ["demo:kv/store"]
             Path::new("airlock.toml"),
         )
         .unwrap();
-        assert_eq!(m.output.root, "app");
+        assert_eq!(m.output.root.as_deref(), Some("app"));
         assert_eq!(m.components.len(), 2);
         assert_eq!(m.components["app"].wire["airlock:stats/stats"], "stats");
         assert_eq!(m.components["stats"].deny, ["demo:kv/store"]);

@@ -40,13 +40,12 @@ pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
     let bytes = compose::compose(&plan, &inputs)?;
     let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
     let output_imports = verify::check_output(&bytes, &spec.allow)?;
-    let root = plan
-        .instances
-        .iter()
-        .find(|i| i.name == plan.root)
-        .expect("root is planned");
+    let output_exports = compose::output_exports(&plan)?
+        .into_iter()
+        .map(|(_, export)| export.to_string())
+        .collect();
     let report = Report {
-        output_exports: root.exports.clone(),
+        output_exports,
         output_imports,
         output_bytes: Some(bytes.len()),
         plan,
@@ -70,8 +69,8 @@ struct Loaded {
 fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
     // Read and decode everything first, so every bad file is reported at once.
     let mut errors = Vec::new();
-    let mut raw = Vec::new();
-    for inst in &spec.instances {
+    let mut raw = read_all(spec).unwrap_or_default();
+    for inst in spec.instances.iter().skip(raw.len()) {
         match inspect::read(&inst.path)
             .and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d)))
         {
@@ -108,6 +107,57 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
         }
     }
     Ok(Loaded { bytes, decoded })
+}
+
+/// A component file's bytes and what they decode to.
+type File = (Vec<u8>, Decoded);
+
+/// Reads and decodes each distinct file once, on every core; `None` if any
+/// fails (the caller then reads them one by one and reports every error).
+fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
+    let mut paths: Vec<&Path> = spec.instances.iter().map(|i| i.path.as_path()).collect();
+    paths.sort();
+    paths.dedup();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    let mut done: Vec<(usize, Option<File>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else {
+                            return mine;
+                        };
+                        let result = inspect::read(path)
+                            .and_then(|b| inspect::decode(&b, path).map(|d| (b, d)))
+                            .ok();
+                        mine.push((i, result));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("decoding does not panic"))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    let files: Vec<File> = done.into_iter().map(|(_, r)| r).collect::<Option<_>>()?;
+    Some(
+        spec.instances
+            .iter()
+            .map(|inst| {
+                let i = paths
+                    .binary_search(&inst.path.as_path())
+                    .expect("every path was read");
+                files[i].clone()
+            })
+            .collect(),
+    )
 }
 
 /// Synthesizes one denial component per instance that has denied imports, and
@@ -201,6 +251,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
     tmp.write_all(bytes).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
+    // Temporary files are private (0600); the output is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(write_err)?;
+    }
     tmp.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())
 }

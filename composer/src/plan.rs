@@ -6,15 +6,18 @@ use crate::inspect::{Decoded, Family, ItemKind};
 use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::fmt;
-use wit_parser::{InterfaceId, WorldItem};
+use wit_parser::{Handle, InterfaceId, Type, TypeDefKind, TypeId, TypeOwner, WorldItem};
 
 /// The whole plan: one entry per instance, providers before their users.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// The instance whose exports the output re-exports.
     pub root: String,
+    /// Every instance whose exports the output re-exports, the root first.
+    pub exports: Vec<String>,
     /// Instances in instantiation order.
     pub instances: Vec<InstancePlan>,
 }
@@ -116,6 +119,43 @@ pub enum Problem {
         /// The import.
         import: String,
     },
+    /// An instance links an interface from a provider, but a type dependency of
+    /// that interface (e.g. `wasi:io/streams` under an interface that passes
+    /// streams) does not come from the same place for both: the handle types
+    /// would differ, and the output would not validate.
+    SharedDependency {
+        /// The importing instance.
+        instance: String,
+        /// The linked import.
+        import: String,
+        /// Its provider.
+        provider: String,
+        /// The type dependency they must share.
+        dependency: String,
+    },
+    /// An interface the output re-exports `use`s a type of an interface that is
+    /// satisfied inside the output (by another component or a denial), and that
+    /// type refers to a named type (record, variant, enum, flags, resource) of
+    /// any interface: the output cannot export it (wasmparser: "instance not
+    /// valid to be used as export"), even when the exported interface `use`s both.
+    UnnamedExportType {
+        /// The exporting instance.
+        instance: String,
+        /// The exported interface.
+        export: String,
+        /// The type, `interface.type`, that the output would have to export.
+        missing: String,
+    },
+    /// An instance gets an interface from the host, but a type dependency of it
+    /// (with resources) from inside the output: the handle types would differ.
+    HostDependency {
+        /// The importing instance.
+        instance: String,
+        /// The granted import.
+        import: String,
+        /// The type dependency satisfied inside the output.
+        dependency: String,
+    },
     /// Components import each other in a cycle.
     Cycle {
         /// The instances in the cycle, in order.
@@ -167,6 +207,39 @@ impl fmt::Display for Problem {
                 f,
                 "`{instance}` imports `{import}`, a bare function or type; only interfaces can be linked or virtualized"
             ),
+            Problem::SharedDependency {
+                instance,
+                import,
+                provider,
+                dependency,
+            } => write!(
+                f,
+                "`{instance}` imports `{import}` from `{provider}`, whose types come from `{dependency}`, \
+                 but `{instance}` and `{provider}` do not get `{dependency}` from the same place \
+                 (each instance's denials are its own); grant `{dependency}` to both (and allow it)"
+            ),
+            Problem::UnnamedExportType {
+                instance,
+                export,
+                missing,
+            } => write!(
+                f,
+                "`{instance}` exports `{export}`, which `use`s a type that refers to `{missing}` from \
+                 an interface satisfied inside the output (by another component or a denial); the \
+                 output cannot export `{export}` that way: grant that interface to `{instance}` \
+                 (and allow it), or do not re-export `{instance}`"
+            ),
+            Problem::HostDependency {
+                instance,
+                import,
+                dependency,
+            } => write!(
+                f,
+                "`{instance}` gets `{import}` from the host, whose types come from `{dependency}`, \
+                 but `{instance}` gets `{dependency}` inside the output (from a component or a denial); \
+                 the two must come from the same place: do not grant `{import}`, or have `{dependency}` \
+                 come from the host too"
+            ),
             Problem::Cycle { instances } => write!(
                 f,
                 "components import each other in a cycle: {}",
@@ -190,9 +263,12 @@ pub struct PolicyError(pub Vec<Problem>);
 pub fn plan(spec: &CompositionSpec, decoded: &[Decoded]) -> Result<Plan, PolicyError> {
     let mut problems = BTreeSet::new();
     let mut instances = Vec::new();
+    let exports = ExportIndex::new(decoded);
     for (inst, dec) in spec.instances.iter().zip(decoded) {
-        instances.push(plan_instance(spec, inst, dec, decoded, &mut problems));
+        instances.push(plan_instance(spec, inst, dec, &exports, &mut problems));
     }
+    shared_dependencies(decoded, &instances, &mut problems);
+    unnamed_export_types(spec, decoded, &instances, &mut problems);
     let order = topological_order(&instances).unwrap_or_else(|cycle| {
         problems.insert(Problem::Cycle { instances: cycle });
         (0..instances.len()).collect()
@@ -203,6 +279,7 @@ pub fn plan(spec: &CompositionSpec, decoded: &[Decoded]) -> Result<Plan, PolicyE
     let mut slots: Vec<Option<InstancePlan>> = instances.into_iter().map(Some).collect();
     Ok(Plan {
         root: spec.root.clone(),
+        exports: spec.exports.clone(),
         instances: order.into_iter().filter_map(|i| slots[i].take()).collect(),
     })
 }
@@ -211,7 +288,7 @@ fn plan_instance(
     spec: &CompositionSpec,
     inst: &InstanceSpec,
     dec: &Decoded,
-    all: &[Decoded],
+    exports: &ExportIndex,
     problems: &mut BTreeSet<Problem>,
 ) -> InstancePlan {
     let world = &dec.resolve.worlds[dec.world];
@@ -237,7 +314,7 @@ fn plan_instance(
             });
             continue;
         };
-        match find_provider(spec, inst, &parsed, all) {
+        match find_provider(spec, inst, &parsed, exports) {
             Ok(Some((provider, export))) => {
                 fates.insert(name, Fate::Linked { provider, export });
                 continue;
@@ -326,24 +403,263 @@ fn plan_instance(
     }
 }
 
+/// An interface linked from a provider carries the types of its `use`
+/// dependencies: the importer must get each dependency from the same place as
+/// the provider (both from the host, or both from the same component). Denials
+/// are per instance, so a denied dependency on either side cannot be shared.
+fn shared_dependencies(
+    decoded: &[Decoded],
+    instances: &[InstancePlan],
+    problems: &mut BTreeSet<Problem>,
+) {
+    let fate_of = |inst: &InstancePlan, name: &str| {
+        inst.imports
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| i.fate.clone())
+    };
+    let index: BTreeMap<&str, usize> = instances
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    for (inst, dec) in instances.iter().zip(decoded) {
+        let world = &dec.resolve.worlds[dec.world];
+        for (key, item) in &world.imports {
+            let WorldItem::Interface { id, .. } = item else {
+                continue;
+            };
+            let name = dec.resolve.name_world_key(key);
+            // From the host: every dependency with resources must be too.
+            let (provider, p) = match fate_of(inst, &name) {
+                Some(Fate::Linked { provider, .. }) => match index.get(provider.as_str()) {
+                    Some(&p) => (provider, Some(p)),
+                    None => continue,
+                },
+                Some(Fate::Granted { .. } | Fate::GrantedDependency { .. }) => {
+                    (String::new(), None)
+                }
+                _ => continue,
+            };
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![*id];
+            while let Some(i) = stack.pop() {
+                for dep in dec.resolve.interface_direct_deps(i) {
+                    if !seen.insert(dep) {
+                        continue;
+                    }
+                    stack.push(dep);
+                    // Only resource types have an identity; records and the
+                    // like are compared by structure.
+                    let has_resources = dec.resolve.interfaces[dep]
+                        .types
+                        .values()
+                        .any(|t| matches!(dec.resolve.types[*t].kind, TypeDefKind::Resource));
+                    let Some(dep_name) = dec.resolve.id_of(dep).filter(|_| has_resources) else {
+                        continue;
+                    };
+                    let mine = fate_of(inst, &dep_name);
+                    let host = |f: &Option<Fate>| {
+                        matches!(
+                            f,
+                            Some(Fate::Granted { .. } | Fate::GrantedDependency { .. })
+                        )
+                    };
+                    let Some(p) = p else {
+                        if mine.is_some() && !host(&mine) {
+                            problems.insert(Problem::HostDependency {
+                                instance: inst.name.clone(),
+                                import: name.clone(),
+                                dependency: dep_name,
+                            });
+                        }
+                        continue;
+                    };
+                    let theirs = fate_of(&instances[p], &dep_name);
+                    let same = match (&mine, &theirs) {
+                        (a, b) if host(a) && host(b) => true,
+                        (
+                            Some(Fate::Linked { provider: a, .. }),
+                            Some(Fate::Linked { provider: b, .. }),
+                        ) => a == b,
+                        // The provider exports the dependency itself.
+                        (Some(Fate::Linked { provider: a, .. }), None) => *a == provider,
+                        // A problem already reported, or not an interface.
+                        (None, _) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        problems.insert(Problem::SharedDependency {
+                            instance: inst.name.clone(),
+                            import: name.clone(),
+                            provider: provider.clone(),
+                            dependency: dep_name,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The output re-exports an interface with its types. A type it `use`s from an
+/// interface satisfied inside the output (by another component or a denial)
+/// may not refer to named types (records, variants, enums, flags, resources)
+/// of any interface: wasmparser rejects such an export ("instance not valid to
+/// be used as export"). Found by the random composition generator; flat records,
+/// aliases of lists of primitives and the like, and resources used directly are fine.
+fn unnamed_export_types(
+    spec: &CompositionSpec,
+    decoded: &[Decoded],
+    instances: &[InstancePlan],
+    problems: &mut BTreeSet<Problem>,
+) {
+    for (inst, dec) in instances.iter().zip(decoded) {
+        if !spec.exports.contains(&inst.name) {
+            continue;
+        }
+        let resolve = &dec.resolve;
+        let unalias = |mut id: TypeId| {
+            while let TypeDefKind::Type(Type::Id(next)) = resolve.types[id].kind {
+                id = next;
+            }
+            id
+        };
+        // An interface satisfied inside the output: by a component or a denial.
+        let internal = |owner: TypeOwner| match owner {
+            TypeOwner::Interface(i) => resolve.id_of(i).filter(|name| {
+                inst.imports.iter().any(|imp| {
+                    &imp.name == name
+                        && matches!(imp.fate, Fate::Linked { .. } | Fate::Denied { .. })
+                })
+            }),
+            _ => None,
+        };
+        let world = &resolve.worlds[dec.world];
+        for (key, item) in &world.exports {
+            let WorldItem::Interface { id, .. } = item else {
+                continue;
+            };
+            let export = resolve.name_world_key(key);
+            // What the exported interface names itself.
+            let named: BTreeSet<TypeId> = resolve.interfaces[*id]
+                .types
+                .values()
+                .map(|t| unalias(*t))
+                .collect();
+            // Walk from the `use`d types of internal interfaces.
+            let mut stack: Vec<TypeId> = named
+                .iter()
+                .copied()
+                .filter(|t| resolve.types[*t].owner != TypeOwner::Interface(*id))
+                .filter(|t| internal(resolve.types[*t].owner).is_some())
+                .collect();
+            let mut seen: BTreeSet<TypeId> = stack.iter().copied().collect();
+            while let Some(t) = stack.pop() {
+                let mut refs: Vec<Type> = Vec::new();
+                match &resolve.types[t].kind {
+                    TypeDefKind::Record(r) => refs.extend(r.fields.iter().map(|f| f.ty)),
+                    TypeDefKind::Variant(v) => refs.extend(v.cases.iter().filter_map(|c| c.ty)),
+                    TypeDefKind::Tuple(tu) => refs.extend(tu.types.iter().copied()),
+                    TypeDefKind::Option(x)
+                    | TypeDefKind::List(x)
+                    | TypeDefKind::FixedLengthList(x, _)
+                    | TypeDefKind::Type(x) => refs.push(*x),
+                    TypeDefKind::Map(k, v) => refs.extend([*k, *v]),
+                    TypeDefKind::Result(r) => refs.extend(r.ok.iter().chain(&r.err).copied()),
+                    TypeDefKind::Future(x) | TypeDefKind::Stream(x) => refs.extend(*x),
+                    TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
+                        refs.push(Type::Id(*r));
+                    }
+                    _ => {}
+                }
+                for r in refs {
+                    let Type::Id(r) = r else { continue };
+                    let r = unalias(r);
+                    if seen.insert(r) {
+                        stack.push(r);
+                    }
+                    let nominal = matches!(
+                        resolve.types[r].kind,
+                        TypeDefKind::Record(_)
+                            | TypeDefKind::Variant(_)
+                            | TypeDefKind::Enum(_)
+                            | TypeDefKind::Flags(_)
+                            | TypeDefKind::Resource
+                    );
+                    // Even when the exported interface `use`s `r` too: the
+                    // output's copy of the referring type names the inner one.
+                    // (Its own types are fine, also when the component imports
+                    // the interface it exports: the same interface in its WIT.)
+                    if !nominal || resolve.types[r].owner == TypeOwner::Interface(*id) {
+                        continue;
+                    }
+                    // Wherever `r` comes from: even a host import's type.
+                    let owner = match resolve.types[r].owner {
+                        TypeOwner::Interface(i) => resolve.id_of(i).unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    let ty = resolve.types[r].name.clone().unwrap_or_default();
+                    problems.insert(Problem::UnnamedExportType {
+                        instance: inst.name.clone(),
+                        export: export.clone(),
+                        missing: format!("{owner}.{ty}"),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Every interface export of every instance, by unversioned name, so finding
+/// providers costs one lookup per import rather than a scan of all instances.
+struct ExportIndex(HashMap<String, Vec<(usize, InterfaceName, String)>>);
+
+impl ExportIndex {
+    fn new(all: &[Decoded]) -> Self {
+        let mut index: HashMap<String, Vec<(usize, InterfaceName, String)>> = HashMap::new();
+        for (i, dec) in all.iter().enumerate() {
+            for e in dec.exports.iter().filter(|e| e.kind == ItemKind::Interface) {
+                if let Some(n) = InterfaceName::parse(&e.name) {
+                    index
+                        .entry(n.unversioned())
+                        .or_default()
+                        .push((i, n, e.name.clone()));
+                }
+            }
+        }
+        Self(index)
+    }
+
+    /// The highest export of instance `index` that serves `import`.
+    fn serving(&self, index: usize, import: &InterfaceName) -> Option<String> {
+        self.candidates(import)
+            .filter(|(i, _, _)| *i == index)
+            .max_by(|a, b| a.1.version.cmp(&b.1.version))
+            .map(|(_, _, name)| name.clone())
+    }
+
+    fn candidates<'a>(
+        &'a self,
+        import: &'a InterfaceName,
+    ) -> impl Iterator<Item = &'a (usize, InterfaceName, String)> {
+        self.0
+            .get(&import.unversioned())
+            .into_iter()
+            .flatten()
+            .filter(|(_, n, _)| n.serves(import))
+    }
+}
+
 /// The component that provides `import` to `inst`: the wired one if a wire
 /// matches, else the single candidate; several candidates are ambiguous.
 fn find_provider(
     spec: &CompositionSpec,
     inst: &InstanceSpec,
     import: &InterfaceName,
-    all: &[Decoded],
+    exports: &ExportIndex,
 ) -> Result<Option<(String, String)>, Problem> {
-    let serving_export = |index: usize| {
-        all[index]
-            .exports
-            .iter()
-            .filter(|e| e.kind == ItemKind::Interface)
-            .filter_map(|e| InterfaceName::parse(&e.name).map(|n| (n, e.name.clone())))
-            .filter(|(n, _)| n.serves(import))
-            .max_by(|a, b| a.0.version.cmp(&b.0.version))
-            .map(|(_, name)| name)
-    };
+    let serving_export = |index: usize| exports.serving(index, import);
     if let Some((_, target)) = inst.wire.iter().find(|(p, _)| p.matches(import)) {
         let index = spec
             .instances
@@ -359,10 +675,12 @@ fn find_provider(
             }),
         };
     }
-    let candidates: Vec<(String, String)> = spec
-        .instances
-        .iter()
-        .enumerate()
+    // Instances in spec order, each once, with its highest serving export.
+    let mut providers: Vec<usize> = exports.candidates(import).map(|(i, _, _)| *i).collect();
+    providers.dedup();
+    let candidates: Vec<(String, String)> = providers
+        .into_iter()
+        .map(|i| (i, &spec.instances[i]))
         .filter(|(_, other)| other.name != inst.name)
         .filter_map(|(i, other)| serving_export(i).map(|e| (other.name.clone(), e)))
         .collect();
@@ -397,14 +715,31 @@ fn topological_order(instances: &[InstancePlan]) -> Result<Vec<usize>, Vec<Strin
                 .collect()
         })
         .collect();
+    // Always the lowest-index ready instance next: a min-heap of ready ones.
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
+    let mut waiting: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
+    for (i, d) in deps.iter().enumerate() {
+        for &p in d {
+            users[p].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..instances.len())
+        .filter(|&i| waiting[i] == 0)
+        .map(Reverse)
+        .collect();
     let mut done = vec![false; instances.len()];
     let mut order = Vec::new();
     while order.len() < instances.len() {
-        let next = (0..instances.len()).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
-        match next {
-            Some(i) => {
+        match ready.pop() {
+            Some(Reverse(i)) => {
                 done[i] = true;
                 order.push(i);
+                for &u in &users[i] {
+                    waiting[u] -= 1;
+                    if waiting[u] == 0 {
+                        ready.push(Reverse(u));
+                    }
+                }
             }
             None => return Err(find_cycle(&deps, &done, instances)),
         }

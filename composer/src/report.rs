@@ -23,11 +23,16 @@ impl Report {
     /// The audit table for people.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
+        let exporters = if self.plan.exports.len() > 1 {
+            let names: Vec<String> = self.plan.exports.iter().map(|n| format!("`{n}`")).collect();
+            format!("exports of {}", names.join(", "))
+        } else {
+            format!("root `{}`", self.plan.root)
+        };
         let _ = writeln!(
             out,
-            "airlock audit: {} component(s), root `{}`",
+            "airlock audit: {} component(s), {exporters}",
             self.plan.instances.len(),
-            self.plan.root
         );
         for inst in &self.plan.instances {
             let _ = writeln!(out, "\ncomponent `{}`", inst.name);
@@ -88,7 +93,7 @@ impl Report {
         let mut out = String::from("digraph airlock {\n  rankdir=LR;\n  node [shape=box];\n");
         let _ = writeln!(out, "  \"host\" [shape=doubleoctagon, label=\"host\"];");
         for inst in &self.plan.instances {
-            let style = if inst.name == self.plan.root {
+            let style = if self.plan.exports.contains(&inst.name) {
                 ", style=bold"
             } else {
                 ""

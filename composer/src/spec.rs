@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 /// Everything the pipeline needs to know about what to compose and what is allowed.
 #[derive(Debug, Clone)]
 pub struct CompositionSpec {
-    /// Name of the instance whose exports become the output's exports.
+    /// Name of the instance whose exports become the output's exports (the
+    /// first of `exports`).
     pub root: String,
+    /// Every instance whose exports the output re-exports, the root first.
+    pub exports: Vec<String>,
     /// The output's package name (`ns:name@version`), if given.
     pub output_package: Option<String>,
     /// What the output may import.
@@ -49,6 +52,21 @@ pub enum SpecError {
     UnknownRoot {
         /// The root as written.
         root: String,
+        /// The known component names.
+        available: String,
+    },
+    /// `[output]` names no component to export.
+    #[error(
+        "`[output]` needs `root` or `export` (the components whose exports the output re-exports)"
+    )]
+    NoExports,
+    /// `[output] export` (`--export`) names no component, or names one twice.
+    #[error("cannot re-export the exports of `{name}`: {problem}; available: {available}")]
+    BadExport {
+        /// The name as written.
+        name: String,
+        /// What is wrong: not a component, or named twice.
+        problem: &'static str,
         /// The known component names.
         available: String,
     },
@@ -106,18 +124,37 @@ impl CompositionSpec {
                 deny: patterns(&c.deny, &format!("components.{name}.deny"))?,
             });
         }
+        let exports: Vec<String> = manifest
+            .output
+            .root
+            .iter()
+            .chain(&manifest.output.export)
+            .cloned()
+            .collect();
         let spec = Self {
-            root: manifest.output.root.clone(),
+            root: exports.first().cloned().ok_or(SpecError::NoExports)?,
+            exports,
             output_package: manifest.output.package.clone(),
             allow,
             instances,
         };
-        spec.check()?;
+        spec.check().map_err(|e| match e {
+            // Without `root`, the first of `export` stands in for it.
+            SpecError::UnknownRoot { root, available } if manifest.output.root.is_none() => {
+                SpecError::BadExport {
+                    name: root,
+                    problem: "it is not a component",
+                    available,
+                }
+            }
+            e => e,
+        })?;
         Ok(spec)
     }
 
     /// The plug form: the root is granted the whole allow-list, each plug nothing
     /// unless a `NAME=PATTERN` grant says otherwise (the app is trusted, its libraries are not).
+    /// The output exports the root's exports ([`Self::export_also`] adds more).
     pub fn from_plugs(
         root: &Path,
         plugs: &[PathBuf],
@@ -151,14 +188,24 @@ impl CompositionSpec {
                 deny: deny_set.clone(),
             });
         }
+        let root = instances[0].name.clone();
         let spec = Self {
-            root: instances[0].name.clone(),
+            exports: vec![root.clone()],
+            root,
             output_package: None,
             allow: allow_set,
             instances,
         };
         spec.check()?;
         Ok(spec)
+    }
+
+    /// Makes the output re-export the exports of these instances too (after
+    /// those already exported), e.g. to bundle several libraries in one output.
+    pub fn export_also(mut self, names: &[String]) -> Result<Self, SpecError> {
+        self.exports.extend(names.iter().cloned());
+        self.check()?;
+        Ok(self)
     }
 
     /// The instance with this name.
@@ -191,6 +238,21 @@ impl CompositionSpec {
         if self.instance(&self.root).is_none() {
             return Err(SpecError::UnknownRoot {
                 root: self.root.clone(),
+                available: self.available(),
+            });
+        }
+        let mut exporters = std::collections::BTreeSet::new();
+        for name in &self.exports {
+            let problem = if self.instance(name).is_none() {
+                "it is not a component"
+            } else if !exporters.insert(name) {
+                "it is named twice"
+            } else {
+                continue;
+            };
+            return Err(SpecError::BadExport {
+                name: name.clone(),
+                problem,
                 available: self.available(),
             });
         }

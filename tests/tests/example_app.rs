@@ -188,6 +188,10 @@ fn composed_app_prints_correct_results_with_telemetry_denied_everything() {
         s["title"][0].graphemes(true).take(10).collect::<String>()
     );
     assert_eq!(s["title"][0].to_lowercase(), first.to_lowercase());
+
+    // The Python and JavaScript libraries are denied explicitly in this
+    // composition (tests/tests/polyglot_app.rs composes them in).
+    assert_eq!(s["prose"], ["readability: denied", "sentiment: denied"]);
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! components' WIT interfaces (it links none of their Rust crates).
 //!
 //! Usage: `app [PATH]`, reading stdin when PATH is absent or `-`. Prints the
-//! sections `html`, `headings`, `paragraph-stats`, `sha256`, `telemetry` and
-//! `title`, each introduced by a `== NAME ==` line. Exits 1 with a message on
+//! sections `html`, `headings`, `paragraph-stats`, `sha256`, `telemetry`,
+//! `title` and `prose`, each introduced by a `== NAME ==` line. Exits 1 with a message on
 //! stderr when the document cannot be read or is not UTF-8.
 
 use std::fmt::Write as _;
@@ -25,6 +25,8 @@ mod bindings {
             "../../wit/markdown",
             "../../wit/digest",
             "../../wit/telemetry",
+            "../../wit/readability",
+            "../../wit/sentiment",
             "../../wit/app",
         ],
         world: "airlock:app/app",
@@ -33,7 +35,8 @@ mod bindings {
 }
 
 use bindings::airlock::{
-    digest::digest, markdown::markdown, stats::stats, telemetry::telemetry, text::text,
+    digest::digest, markdown::markdown, readability::readability, sentiment::sentiment,
+    stats::stats, telemetry::telemetry, text::text,
 };
 
 fn main() -> ExitCode {
@@ -85,7 +88,8 @@ fn report(doc: &str, bytes: &[u8]) -> String {
     }
 
     out.push_str("== paragraph-stats ==\n");
-    let lengths: Vec<f64> = paragraphs(doc)
+    let paragraphs = paragraphs(doc);
+    let lengths: Vec<f64> = paragraphs
         .iter()
         .map(|p| f64::from(text::word_count(p)))
         .collect();
@@ -133,6 +137,32 @@ fn report(doc: &str, bytes: &[u8]) -> String {
         let _ = writeln!(out, "{title}");
         let _ = writeln!(out, "{}", text::truncate(&title, 10));
     }
+
+    // The paragraphs' prose, through the Python and JavaScript libraries (or
+    // their denials, when a composition leaves them out).
+    out.push_str("== prose ==\n");
+    let prose = paragraphs.join("\n\n");
+    match readability::analyze(&prose) {
+        Ok(s) => writeln!(
+            out,
+            "readability: sentences {}, words {}, syllables {}, reading-ease {:.1}, grade {:.1}",
+            s.sentences, s.words, s.syllables, s.reading_ease, s.grade_level
+        ),
+        Err(e) => writeln!(out, "readability: {}", e.name()),
+    }
+    .ok();
+    match sentiment::analyze(&prose) {
+        Ok(a) => writeln!(
+            out,
+            "sentiment: score {}, comparative {:.3}, positive [{}], negative [{}]",
+            a.score,
+            a.comparative,
+            a.positive.join(" "),
+            a.negative.join(" ")
+        ),
+        Err(e) => writeln!(out, "sentiment: {}", e.name()),
+    }
+    .ok();
     out
 }
 

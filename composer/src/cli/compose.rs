@@ -17,11 +17,13 @@ Examples:
   airlock compose app.wasm --plug stats.wasm --plug telemetry.wasm \\
       --allow 'wasi:cli/std*@0.2' --allow 'wasi:io/*@0.2' -o app.composed.wasm
   airlock compose app.wasm --plug kv.wasm --deny 'demo:cache/*' -o out.wasm --format json
+  airlock compose markdown.wasm --plug text.wasm --plug stats.wasm \\
+      --export text --export stats -o libraries.wasm
 
 Exit codes: 0 composed, 1 error, 2 usage, 3 the policy cannot be met.")]
 pub struct ComposeArgs {
     /// The manifest (`airlock.toml`) describing the components and the policy.
-    #[arg(long, short = 'm', conflicts_with_all = ["root", "plug", "allow", "grant", "deny"])]
+    #[arg(long, short = 'm', conflicts_with_all = ["root", "plug", "allow", "grant", "deny", "export"])]
     pub manifest: Option<PathBuf>,
     /// The root component (plug form): its exports become the output's exports.
     #[arg(required_unless_present = "manifest")]
@@ -38,6 +40,9 @@ pub struct ComposeArgs {
     /// Virtualize matching non-WASI imports as denied (WASI imports are denied unless granted).
     #[arg(long, value_name = "PATTERN")]
     pub deny: Vec<String>,
+    /// Re-export the exports of plug NAME (its file stem) too, e.g. to bundle several libraries.
+    #[arg(long, value_name = "NAME")]
+    pub export: Vec<String>,
     /// Where to write the output component (default: `[output] path`, else `composed.wasm` beside the manifest).
     #[arg(long, short = 'o', value_name = "OUT.wasm")]
     pub output: Option<PathBuf>,
@@ -78,7 +83,8 @@ pub fn load_spec(
         .root
         .as_ref()
         .expect("clap requires root without --manifest");
-    let spec = CompositionSpec::from_plugs(root, &args.plug, &args.allow, &args.grant, &args.deny)?;
+    let spec = CompositionSpec::from_plugs(root, &args.plug, &args.allow, &args.grant, &args.deny)?
+        .export_also(&args.export)?;
     Ok((spec, None))
 }
 
