@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
 /// A decoded component: its WIT world and the names it imports and exports.
+#[derive(Clone)]
 pub struct Decoded {
     /// The WIT types of the component, as wit-component decodes them.
     pub resolve: Resolve,
@@ -167,6 +168,12 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
         path: path_buf(),
         message,
     })?;
+    // wit-parser's decoder recurses without end (a stack overflow: the process
+    // aborts) on packages that depend on each other; refuse those first.
+    package_cycle(bytes).map_err(|message| InspectError::Decode {
+        path: path_buf(),
+        message,
+    })?;
     let (resolve, world) = match wit_component::decode(bytes) {
         Ok(wit_component::DecodedWasm::Component(resolve, world)) => (resolve, world),
         Ok(wit_component::DecodedWasm::WitPackage(..)) => {
@@ -208,4 +215,177 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
         imports,
         exports,
     })
+}
+
+/// A cycle between the packages of a component's top-level imports and exports
+/// (`a:x/i` uses types of `b:y/j`, which uses types of `a:x/k`), read with
+/// wasmparser alone. A valid component may have one (found by fuzzing: one
+/// flipped byte in a package name), and wit-parser's decoder then recurses until
+/// the stack overflows, which aborts the process instead of returning an error.
+fn package_cycle(bytes: &[u8]) -> Result<(), String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    use wasmparser::{
+        ComponentAlias, ComponentExternalKind, ComponentOuterAliasKind, ComponentType,
+        ComponentTypeRef, InstanceTypeDeclaration, Payload,
+    };
+
+    let package =
+        |name: &str| InterfaceName::parse(name).map(|n| format!("{}:{}", n.namespace, n.package));
+    // Top-level index spaces: for each type, the instance it was aliased from;
+    // for each instance, its package; for each instance type, the types it
+    // aliases from the top level.
+    let mut type_origin: Vec<Option<u32>> = Vec::new();
+    let mut instance_package: Vec<Option<String>> = Vec::new();
+    let mut instance_type_uses: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    // package -> packages whose types it uses
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut uses = |pkg: Option<String>,
+                    ty: u32,
+                    type_origin: &[Option<u32>],
+                    instance_package: &[Option<String>],
+                    instance_type_uses: &BTreeMap<u32, Vec<u32>>| {
+        let Some(pkg) = pkg else { return };
+        for t in instance_type_uses.get(&ty).into_iter().flatten() {
+            let origin = type_origin.get(*t as usize).copied().flatten();
+            if let Some(Some(dep)) =
+                origin.map(|i| instance_package.get(i as usize).cloned().flatten())
+                && dep != pkg
+            {
+                edges.entry(pkg.clone()).or_default().insert(dep);
+            }
+        }
+    };
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| e.to_string())?;
+        match payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            Payload::ComponentTypeSection(reader) => {
+                for ty in reader {
+                    let index = type_origin.len() as u32;
+                    if let ComponentType::Instance(decls) = ty.map_err(|e| e.to_string())? {
+                        let outer: Vec<u32> = decls
+                            .iter()
+                            .filter_map(|d| match d {
+                                InstanceTypeDeclaration::Alias(ComponentAlias::Outer {
+                                    kind: ComponentOuterAliasKind::Type,
+                                    count: 1,
+                                    index,
+                                }) => Some(*index),
+                                _ => None,
+                            })
+                            .collect();
+                        instance_type_uses.insert(index, outer);
+                    }
+                    type_origin.push(None);
+                }
+            }
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    let import = import.map_err(|e| e.to_string())?;
+                    match import.ty {
+                        ComponentTypeRef::Instance(ty) => {
+                            let pkg = package(import.name.name);
+                            uses(
+                                pkg.clone(),
+                                ty,
+                                &type_origin,
+                                &instance_package,
+                                &instance_type_uses,
+                            );
+                            instance_package.push(pkg);
+                        }
+                        ComponentTypeRef::Type(_) => type_origin.push(None),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                for alias in reader {
+                    match alias.map_err(|e| e.to_string())? {
+                        ComponentAlias::InstanceExport {
+                            kind: ComponentExternalKind::Type,
+                            instance_index,
+                            ..
+                        } => type_origin.push(Some(instance_index)),
+                        ComponentAlias::InstanceExport {
+                            kind: ComponentExternalKind::Instance,
+                            ..
+                        } => instance_package.push(None),
+                        ComponentAlias::Outer {
+                            kind: ComponentOuterAliasKind::Type,
+                            ..
+                        } => type_origin.push(None),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentInstanceSection(reader) => {
+                for _ in reader {
+                    instance_package.push(None);
+                }
+            }
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(|e| e.to_string())?;
+                    match export.kind {
+                        ComponentExternalKind::Type => type_origin.push(None),
+                        ComponentExternalKind::Instance => {
+                            let pkg = package(export.name.name);
+                            if let Some(ComponentTypeRef::Instance(ty)) = export.ty {
+                                uses(
+                                    pkg.clone(),
+                                    ty,
+                                    &type_origin,
+                                    &instance_package,
+                                    &instance_type_uses,
+                                );
+                            }
+                            instance_package.push(pkg);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Depth-first search for a cycle.
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for node in edges.keys() {
+        if let Some(cycle) = visit(node, &edges, &mut Vec::new(), &mut done) {
+            let cycle: Vec<String> = cycle.iter().map(|p| format!("`{p}`")).collect();
+            return Err(format!(
+                "its packages use each other's types in a cycle: {}",
+                cycle.join(" -> ")
+            ));
+        }
+    }
+    Ok(())
 }

@@ -17,18 +17,26 @@ pub struct Renames(BTreeMap<String, String>);
 impl Renames {
     /// Chooses, for every interface track, the highest version imported by anyone.
     pub fn highest<'a>(import_names: impl IntoIterator<Item = &'a str>) -> Self {
-        let parsed: Vec<InterfaceName> = import_names
+        // Each distinct name once: many instances import the same interfaces.
+        let unique: std::collections::BTreeSet<&str> = import_names.into_iter().collect();
+        let parsed: Vec<InterfaceName> = unique
             .into_iter()
             .filter_map(InterfaceName::parse)
             .collect();
+        // Names on one track share their unversioned name: group by it first,
+        // so this is linear in the number of imports.
+        let mut by_name: BTreeMap<String, Vec<&InterfaceName>> = BTreeMap::new();
+        for name in &parsed {
+            by_name.entry(name.unversioned()).or_default().push(name);
+        }
         let mut renames = BTreeMap::new();
         for name in &parsed {
-            let best = parsed
+            let best = by_name[&name.unversioned()]
                 .iter()
                 .filter(|other| other.same_track(name))
                 .max_by(|a, b| a.version.cmp(&b.version))
                 .expect("a name is on its own track");
-            if best != name {
+            if *best != name {
                 renames.insert(name.to_string(), best.to_string());
             }
         }
@@ -78,6 +86,35 @@ impl ReencodeComponent for TopLevelRenamer<'_> {
 
     fn pop_depth(&mut self) {
         self.depth -= 1;
+    }
+
+    // Only the outermost imports change: nested modules and components are
+    // copied as they are (re-encoding their code was most of the cost).
+    fn parse_component_submodule(
+        &mut self,
+        component: &mut wasm_encoder::Component,
+        _parser: wasmparser::Parser,
+        module: &[u8],
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        component.section(&wasm_encoder::RawSection {
+            id: wasm_encoder::ComponentSectionId::CoreModule as u8,
+            data: module,
+        });
+        Ok(())
+    }
+
+    fn parse_component_subcomponent(
+        &mut self,
+        component: &mut wasm_encoder::Component,
+        _parser: wasmparser::Parser,
+        subcomponent: &[u8],
+        _whole_component: &[u8],
+    ) -> Result<(), ReencodeError<Self::Error>> {
+        component.section(&wasm_encoder::RawSection {
+            id: wasm_encoder::ComponentSectionId::Component as u8,
+            data: subcomponent,
+        });
+        Ok(())
     }
 
     fn parse_component_import_section(

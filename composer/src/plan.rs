@@ -441,6 +441,10 @@ fn shared_dependencies(
                 }
                 _ => continue,
             };
+            // Only resource types have an identity; records and the like are
+            // compared by structure. The interfaces whose resources the import
+            // or its dependencies `use`:
+            let resource_owners = resource_owners(&dec.resolve, *id);
             let mut seen = BTreeSet::new();
             let mut stack = vec![*id];
             while let Some(i) = stack.pop() {
@@ -449,13 +453,8 @@ fn shared_dependencies(
                         continue;
                     }
                     stack.push(dep);
-                    // Only resource types have an identity; records and the
-                    // like are compared by structure.
-                    let has_resources = dec.resolve.interfaces[dep]
-                        .types
-                        .values()
-                        .any(|t| matches!(dec.resolve.types[*t].kind, TypeDefKind::Resource));
-                    let Some(dep_name) = dec.resolve.id_of(dep).filter(|_| has_resources) else {
+                    let shares = resource_owners.contains(&dep);
+                    let Some(dep_name) = dec.resolve.id_of(dep).filter(|_| shares) else {
                         continue;
                     };
                     let mine = fate_of(inst, &dep_name);
@@ -500,6 +499,36 @@ fn shared_dependencies(
             }
         }
     }
+}
+
+/// The interfaces that own a resource which `id` or one of its (transitive)
+/// `use` dependencies names through a `use`.
+fn resource_owners(resolve: &wit_parser::Resolve, id: InterfaceId) -> BTreeSet<InterfaceId> {
+    let mut closure = BTreeSet::from([id]);
+    let mut stack = vec![id];
+    while let Some(i) = stack.pop() {
+        for dep in resolve.interface_direct_deps(i) {
+            if closure.insert(dep) {
+                stack.push(dep);
+            }
+        }
+    }
+    let mut owners = BTreeSet::new();
+    for i in closure {
+        for t in resolve.interfaces[i].types.values() {
+            let mut target = *t;
+            while let TypeDefKind::Type(Type::Id(next)) = resolve.types[target].kind {
+                target = next;
+            }
+            if let (TypeDefKind::Resource, TypeOwner::Interface(owner)) =
+                (&resolve.types[target].kind, resolve.types[target].owner)
+                && owner != i
+            {
+                owners.insert(owner);
+            }
+        }
+    }
+    owners
 }
 
 /// The output re-exports an interface with its types. A type it `use`s from an

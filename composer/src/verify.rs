@@ -10,12 +10,57 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use wit_parser::{WorldItem, WorldKey};
 
-/// Validates a component with every feature wasmparser knows.
+/// Validates a component with every feature wasmparser knows. Like
+/// `Validator::validate_all`, but function bodies (most of the work) are
+/// checked on every core; the error reported is the first in function order.
 pub fn validate(bytes: &[u8]) -> Result<(), String> {
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(bytes)
-        .map(drop)
-        .map_err(|e| e.to_string())
+    use wasmparser::{FuncValidatorAllocations, Parser, ValidPayload, Validator, WasmFeatures};
+    let features = WasmFeatures::all();
+    let mut validator = Validator::new_with_features(features);
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    let mut functions = Vec::new();
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(|e| e.to_string())?;
+        if let ValidPayload::Func(func, body) =
+            validator.payload(&payload).map_err(|e| e.to_string())?
+        {
+            functions.push((func, body));
+        }
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = functions.len().div_ceil(workers).max(1);
+    let mut chunks = Vec::new();
+    while !functions.is_empty() {
+        let rest = functions.split_off(chunk.min(functions.len()));
+        chunks.push(std::mem::replace(&mut functions, rest));
+    }
+    let errors: Vec<Option<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut allocs = FuncValidatorAllocations::default();
+                    for (func, body) in chunk {
+                        let mut v = func.into_validator(allocs);
+                        if let Err(e) = v.validate(&body) {
+                            return Some(e.to_string());
+                        }
+                        allocs = v.into_allocations();
+                    }
+                    None
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("validation does not panic"))
+            .collect()
+    });
+    match errors.into_iter().flatten().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Why an output must not be written.
@@ -38,8 +83,15 @@ pub struct VerifiedImports(pub BTreeMap<String, String>);
 
 /// Checks the output bytes against the allow-list.
 pub fn check_output(bytes: &[u8], allow: &PatternSet) -> Result<VerifiedImports, VerifyError> {
-    validate(bytes).map_err(VerifyError::Invalid)?;
-    let (resolve, world) = match wit_component::decode(bytes) {
+    // Full validation (function bodies included) and decoding are independent:
+    // run them side by side.
+    let (valid, decoded) = std::thread::scope(|scope| {
+        let valid = scope.spawn(|| validate(bytes));
+        let decoded = wit_component::decode(bytes);
+        (valid.join().expect("the validator does not panic"), decoded)
+    });
+    valid.map_err(VerifyError::Invalid)?;
+    let (resolve, world) = match decoded {
         Ok(wit_component::DecodedWasm::Component(r, w)) => (r, w),
         Ok(_) => return Err(VerifyError::Decode("not a component".into())),
         Err(e) => return Err(VerifyError::Decode(format!("{e:#}"))),

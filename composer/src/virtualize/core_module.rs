@@ -9,6 +9,8 @@
 
 use super::values::{Flat, Store, Stored, Value, Values, Width, kind, unalias_id};
 use indexmap::IndexMap;
+use std::collections::HashMap;
+use wasm_encoder::Encode;
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, EntityType, ExportKind, ExportSection, Function,
     FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, MemorySection,
@@ -156,12 +158,17 @@ pub(crate) fn build(
         .unwrap_or(0);
     let heap = (RETURN_AREA + return_area).next_multiple_of(8);
 
-    for (i, export) in exports.iter().enumerate() {
-        let index = realloc + 1 + i as u32;
+    // Denials with the same core signature and the same body (most `err`s,
+    // empty lists, `none`s) share one function, exported under each name:
+    // less code to store and for the runtime to compile. Traps stay apart, so
+    // each is named after its function in backtraces.
+    let mut shared: HashMap<(u32, Vec<u8>), u32> = HashMap::new();
+    let mut next = realloc + 1;
+    for export in exports {
         let sig = resolve.wasm_signature(AbiVariant::GuestExport, export.func);
         let params = sig.params.iter().map(|t| val_type(*t)).collect();
         let results = sig.results.iter().map(|t| val_type(*t)).collect();
-        functions.function(types.index(params, results));
+        let ty = types.index(params, results);
 
         let mut f = Function::new([]);
         match &export.body {
@@ -203,7 +210,19 @@ pub(crate) fn build(
             }
         }
         f.instruction(&Instruction::End);
-        code.function(&f);
+        let mut body = Vec::new();
+        f.encode(&mut body);
+        let key = (ty, body);
+        let index = match shared.get(&key) {
+            Some(&index) if !matches!(export.body, Body::Trap) => index,
+            _ => {
+                functions.function(ty);
+                code.function(&f);
+                shared.insert(key, next);
+                next += 1;
+                next - 1
+            }
+        };
 
         let export_name = resolve.wasm_export_name(
             MANGLING,

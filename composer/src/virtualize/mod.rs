@@ -29,6 +29,7 @@
 
 mod core_module;
 mod fates;
+mod shrink;
 mod values;
 
 pub use fates::{DENIAL_CASES, Fate, FunctionFate, Rules, plan_interface};
@@ -174,7 +175,7 @@ pub fn synthesize(
         .validate(true)
         .encode()
         .map_err(encode_error)?;
-    let bytes = with_component_name(&bytes, &format!("airlock-deny:{label}"));
+    let bytes = with_component_name(&shrink::shrink(&bytes), &format!("airlock-deny:{label}"));
 
     Ok(DenyComponent {
         bytes,
