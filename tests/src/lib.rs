@@ -2,6 +2,8 @@
 //! composing the example app with a tweaked policy, and reading an output's
 //! imports straight from its bytes (independently of the composer's plan).
 
+pub mod randgen;
+
 use airlock::manifest::Manifest;
 use airlock::pipeline::{self, Composed};
 use airlock::policy::PatternSet;
