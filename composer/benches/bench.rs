@@ -23,15 +23,7 @@ use wasmtime::{Engine, Store};
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::{ManglingAndAbi, Resolve};
 
-const WASI: [&str; 7] = [
-    "io",
-    "clocks",
-    "random",
-    "filesystem",
-    "sockets",
-    "cli",
-    "http",
-];
+const WASI: [&str; 7] = airlock::testkit::WASI_PACKAGES;
 
 struct Args {
     airlock: PathBuf,

@@ -7,29 +7,36 @@ use std::path::Path;
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::{ManglingAndAbi, Resolve};
 
+/// The WASI 0.2 packages of a `wit/deps` folder, in dependency order.
+pub const WASI_PACKAGES: [&str; 7] = [
+    "io",
+    "clocks",
+    "random",
+    "filesystem",
+    "sockets",
+    "cli",
+    "http",
+];
+
+/// A resolve holding the WASI packages of `deps` (a `wit/deps`-style folder).
+pub fn wasi_resolve(deps: &Path) -> Result<Resolve> {
+    let mut resolve = Resolve::default();
+    for name in WASI_PACKAGES {
+        let dir = deps.join(name);
+        resolve
+            .push_path(&dir)
+            .with_context(|| format!("parsing `{}`", dir.display()))?;
+    }
+    Ok(resolve)
+}
+
 /// Builds a component for the single world of the WIT package in `wit`.
 /// WASI packages from `deps` (a `wit/deps`-style folder) are available to `use`.
 pub fn component_from_wit(wit: &str, deps: Option<&Path>) -> Result<Vec<u8>> {
-    let mut resolve = Resolve::default();
-    if let Some(deps) = deps {
-        // WASI packages in dependency order.
-        for name in [
-            "io",
-            "clocks",
-            "random",
-            "filesystem",
-            "sockets",
-            "cli",
-            "http",
-        ] {
-            let dir = deps.join(name);
-            if dir.exists() {
-                resolve
-                    .push_path(&dir)
-                    .with_context(|| format!("parsing `{}`", dir.display()))?;
-            }
-        }
-    }
+    let mut resolve = match deps {
+        Some(deps) => wasi_resolve(deps)?,
+        None => Resolve::default(),
+    };
     let pkg = resolve.push_str("case.wit", wit)?;
     let world = resolve.select_world(&[pkg], None)?;
     let mut module = wit_component::dummy_module(&resolve, world, ManglingAndAbi::Standard32);

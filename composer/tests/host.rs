@@ -23,15 +23,7 @@ fn component(world: &str, module: &str) -> Result<Vec<u8>> {
 /// toolchains import them (`wasi:cli/environment@0.2.0`).
 fn component_with_wasi(version: &str, world: &str, module: &str) -> Result<Vec<u8>> {
     let mut resolve = Resolve::default();
-    for name in [
-        "io",
-        "clocks",
-        "random",
-        "filesystem",
-        "sockets",
-        "cli",
-        "http",
-    ] {
+    for name in airlock::testkit::WASI_PACKAGES {
         let path = deps().join(name).join(format!("{name}.wit"));
         let mut text = std::fs::read_to_string(&path)?.replace("@0.2.12", &format!("@{version}"));
         // Feature gates may not name versions after the package's own.

@@ -8,15 +8,7 @@ use std::path::Path;
 use wit_component::DecodedWasm;
 use wit_parser::{InterfaceId, Resolve, WorldKey};
 
-const WASI: [&str; 7] = [
-    "io",
-    "clocks",
-    "random",
-    "filesystem",
-    "sockets",
-    "cli",
-    "http",
-];
+const WASI: [&str; 7] = airlock::testkit::WASI_PACKAGES;
 
 /// The vendored WASI packages; `all_features` includes `@unstable` items.
 fn wasi(all_features: bool) -> Resolve {

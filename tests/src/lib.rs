@@ -9,6 +9,7 @@ use airlock::pipeline::{self, Composed};
 use airlock::policy::PatternSet;
 use airlock::spec::CompositionSpec;
 use anyhow::{Context, Result};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The workspace root.
@@ -81,4 +82,45 @@ pub fn import_names(component: &[u8]) -> Result<Vec<String>> {
     }
     names.sort();
     Ok(names)
+}
+
+/// The `== NAME ==` sections of the example app's output: name -> its lines.
+pub fn app_sections(stdout: &[u8]) -> BTreeMap<String, Vec<String>> {
+    let text = String::from_utf8_lossy(stdout);
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        match line.strip_prefix("== ").and_then(|l| l.strip_suffix(" ==")) {
+            Some(name) => {
+                current = name.to_string();
+                out.entry(current.clone()).or_default();
+            }
+            None => out
+                .entry(current.clone())
+                .or_default()
+                .push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// The example app's paragraphs, by its documented rule, written again here so
+/// tests check the app against an independent reading: blank-line separated
+/// blocks without their ATX heading lines; blocks of headings only are dropped.
+pub fn paragraphs(doc: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    for block in doc.split("\n\n") {
+        let body: Vec<&str> = block
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter(|l| {
+                let hashes = l.chars().take_while(|c| *c == '#').count();
+                !((1..=6).contains(&hashes) && l[hashes..].starts_with(' '))
+            })
+            .collect();
+        if !body.is_empty() {
+            blocks.push(body.join("\n"));
+        }
+    }
+    blocks
 }

@@ -712,19 +712,7 @@ pub fn deps_of(case: &Case, wasi_deps: &Path) -> Result<BTreeMap<String, BTreeSe
 
 /// A resolve with the WASI packages of `wasi_deps`.
 pub fn wasi_resolve(wasi_deps: &Path) -> Result<wit_parser::Resolve> {
-    let mut resolve = wit_parser::Resolve::default();
-    for name in [
-        "io",
-        "clocks",
-        "random",
-        "filesystem",
-        "sockets",
-        "cli",
-        "http",
-    ] {
-        resolve.push_path(wasi_deps.join(name))?;
-    }
-    Ok(resolve)
+    airlock::testkit::wasi_resolve(wasi_deps)
 }
 
 /// For each interface of `resolve`, the interfaces it `use`s, transitively.

@@ -3,7 +3,10 @@
 //! Expected values are computed here, independently of the components.
 
 use airlock::host::{self, HostConfig, Preopen, RunOutcome, Stdin};
-use airlock_tests::{compose, example_spec, import_names, sample_document, set_allow, set_grant};
+use airlock_tests::{
+    app_sections, compose, example_spec, import_names, paragraphs, sample_document, set_allow,
+    set_grant,
+};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use unicode_segmentation::UnicodeSegmentation;
@@ -23,24 +26,6 @@ fn run(bytes: &[u8], mut config: HostConfig) -> RunOutcome {
     outcome
 }
 
-/// The `== NAME ==` sections of the app's output.
-fn sections(stdout: &[u8]) -> BTreeMap<String, Vec<String>> {
-    let text = String::from_utf8(stdout.to_vec()).expect("utf-8 output");
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("== ").and_then(|l| l.strip_suffix(" ==")) {
-            current = name.to_string();
-            out.entry(current.clone()).or_default();
-        } else {
-            out.entry(current.clone())
-                .or_default()
-                .push(line.to_string());
-        }
-    }
-    out
-}
-
 fn calls(outcome: &RunOutcome, key: &str) -> u64 {
     outcome.calls.get(key).copied().unwrap_or(0)
 }
@@ -55,30 +40,16 @@ fn attempts(sections: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, String
         .collect()
 }
 
-/// Paragraph word counts, by the app's documented rule (blank-line separated
-/// blocks without ATX heading lines; words are UAX #29 words with a letter or digit).
+/// Paragraph word counts (words are UAX #29 words with a letter or digit).
 fn paragraph_lengths(doc: &str) -> Vec<f64> {
-    let mut lengths = Vec::new();
-    for block in doc.split("\n\n") {
-        let body: Vec<&str> = block
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .filter(|l| {
-                let hashes = l.chars().take_while(|c| *c == '#').count();
-                !((1..=6).contains(&hashes) && l[hashes..].starts_with(' '))
-            })
-            .collect();
-        if body.is_empty() {
-            continue;
-        }
-        let words = body
-            .join("\n")
-            .unicode_words()
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .count();
-        lengths.push(words as f64);
-    }
-    lengths
+    paragraphs(doc)
+        .iter()
+        .map(|p| {
+            p.unicode_words()
+                .filter(|w| w.chars().any(char::is_alphanumeric))
+                .count() as f64
+        })
+        .collect()
 }
 
 #[test]
@@ -95,7 +66,7 @@ fn composed_app_prints_correct_results_with_telemetry_denied_everything() {
         ..HostConfig::default()
     };
     let out = run(&composed.bytes, config);
-    let s = sections(&out.stdout);
+    let s = app_sections(&out.stdout);
     let doc = String::from_utf8(sample_document()).unwrap();
 
     // sha-256, from a host-side crate.
@@ -228,7 +199,7 @@ fn denied_attempts_never_reach_the_host() {
     }
 
     let out = run(&composed.bytes, HostConfig::default());
-    let s = sections(&out.stdout);
+    let s = app_sections(&out.stdout);
     assert_eq!(
         s["sha256"],
         [hex::encode(Sha256::digest(sample_document()))]
@@ -259,7 +230,7 @@ fn granting_telemetry_the_environment_lets_that_attempt_through() {
         ..HostConfig::default()
     };
     let out = run(&composed.bytes, config);
-    let s = sections(&out.stdout);
+    let s = app_sections(&out.stdout);
     let a = attempts(&s);
     assert!(a["env"].starts_with("got-through"), "{}", a["env"]);
     assert!(a["env"].contains("HOME found"), "{}", a["env"]);

@@ -9,7 +9,9 @@ use airlock::inspect::Family;
 use airlock::manifest::Manifest;
 use airlock::plan::Fate;
 use airlock::spec::CompositionSpec;
-use airlock_tests::{compose, example_spec, import_names, sample_document, workspace};
+use airlock_tests::{
+    app_sections, compose, example_spec, import_names, paragraphs, sample_document, workspace,
+};
 use std::collections::BTreeMap;
 
 fn polyglot_spec() -> CompositionSpec {
@@ -45,38 +47,12 @@ fn run(bytes: &[u8]) -> BTreeMap<String, Vec<String>> {
         String::from_utf8_lossy(&out.stderr),
         out.trap
     );
-    let mut sections: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        match line.strip_prefix("== ").and_then(|l| l.strip_suffix(" ==")) {
-            Some(name) => current = name.to_string(),
-            None => sections
-                .entry(current.clone())
-                .or_default()
-                .push(line.into()),
-        }
-    }
-    sections
+    app_sections(&out.stdout)
 }
 
-/// The app's prose: its paragraphs (blank-line separated blocks without ATX
-/// heading lines), joined by blank lines.
+/// The app's prose: its paragraphs joined by blank lines.
 fn prose(doc: &str) -> String {
-    let mut blocks = Vec::new();
-    for block in doc.split("\n\n") {
-        let body: Vec<&str> = block
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .filter(|l| {
-                let hashes = l.chars().take_while(|c| *c == '#').count();
-                !((1..=6).contains(&hashes) && l[hashes..].starts_with(' '))
-            })
-            .collect();
-        if !body.is_empty() {
-            blocks.push(body.join("\n"));
-        }
-    }
-    blocks.join("\n\n")
+    paragraphs(doc).join("\n\n")
 }
 
 /// Words as the WIT documents define them: runs of ASCII characters accepted by

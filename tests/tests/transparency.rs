@@ -6,24 +6,10 @@
 //! (The escape component is compared composed vs uncomposed in `escape.rs`.)
 
 use airlock::host::{self, HostConfig, Preopen, Stdin};
-use airlock_tests::{compose, example_spec, import_names, sample_document, set_allow, set_grant};
+use airlock_tests::{
+    app_sections, compose, example_spec, import_names, sample_document, set_allow, set_grant,
+};
 use std::collections::BTreeMap;
-
-/// The `== NAME ==` sections of the app's output.
-fn sections(stdout: &[u8]) -> BTreeMap<String, Vec<String>> {
-    let text = String::from_utf8(stdout.to_vec()).expect("utf-8 output");
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("== ").and_then(|l| l.strip_suffix(" ==")) {
-            current = name.to_string();
-        }
-        out.entry(current.clone())
-            .or_default()
-            .push(line.to_string());
-    }
-    out
-}
 
 fn run(bytes: &[u8], dir: &std::path::Path) -> BTreeMap<String, Vec<String>> {
     let config = HostConfig {
@@ -40,7 +26,7 @@ fn run(bytes: &[u8], dir: &std::path::Path) -> BTreeMap<String, Vec<String>> {
     };
     let out = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
     assert_eq!(out.exit_code, 0, "trap: {:?}", out.trap);
-    sections(&out.stdout)
+    app_sections(&out.stdout)
 }
 
 #[test]
