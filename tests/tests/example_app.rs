@@ -252,3 +252,15 @@ fn same_inputs_give_byte_identical_output() {
     let b = compose(&spec).unwrap().bytes;
     assert!(a == b, "two compositions of the same inputs differ");
 }
+
+#[test]
+fn the_output_carries_the_package_name_and_version_of_the_manifest() {
+    let composed = compose(&example_spec().unwrap()).unwrap();
+    let payload = wasm_metadata::Payload::from_binary(&composed.bytes).unwrap();
+    let meta = payload.metadata();
+    assert_eq!(meta.name.as_deref(), Some("airlock:example-app"));
+    assert_eq!(
+        meta.version.as_ref().map(ToString::to_string).as_deref(),
+        Some("0.1.0")
+    );
+}
