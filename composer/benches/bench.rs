@@ -271,7 +271,13 @@ fn compose_vs_wac(args: &Args, work: &Path, table: &mut Table) -> Result<()> {
         .map(|i| i.name.clone())
         .collect();
     if !denied.is_empty() {
-        let stub = airlock::deny::deny_imports(&decoded.resolve, decoded.world, &denied, "app")?;
+        let stub = airlock::deny::deny_imports(
+            &decoded.resolve,
+            decoded.world,
+            &denied,
+            "app",
+            &Default::default(),
+        )?;
         let path = work.join("deny-app.wasm");
         std::fs::write(&path, stub.bytes)?;
         wac.arg("--plug").arg(path);

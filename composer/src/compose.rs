@@ -39,12 +39,14 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
     // its definition once (what keeps a 5000-instance composition small and
     // its validation fast).
     let mut packages: HashMap<&[u8], PackageId> = HashMap::new();
-    for inst in &plan.instances {
+    // Package labels carry the instance's position, so names that sanitize
+    // alike (`a_b`, `a-b`) or look like denial labels never collide.
+    for (index, inst) in plan.instances.iter().enumerate() {
         let bytes = inputs.components[inst.name.as_str()];
         let pkg = match packages.get(bytes) {
             Some(pkg) => *pkg,
             None => {
-                let label = format!("airlock:{}", package_label(&inst.name));
+                let label = format!("airlock:c{index}-{}", package_label(&inst.name));
                 let pkg = register(&mut graph, &label, bytes)?;
                 packages.insert(bytes, pkg);
                 pkg
@@ -55,12 +57,12 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
         nodes.insert(&inst.name, node);
     }
 
-    for inst in &plan.instances {
+    for (index, inst) in plan.instances.iter().enumerate() {
         let node = nodes[inst.name.as_str()];
         // The instance's own virtual component, if any, sits beside it.
         let virtual_node = match inputs.virtuals.get(inst.name.as_str()) {
             Some(bytes) => {
-                let label = format!("airlock:deny-{}", package_label(&inst.name));
+                let label = format!("airlock:d{index}-{}", package_label(&inst.name));
                 let pkg = register(&mut graph, &label, bytes)?;
                 let vnode = graph.instantiate(pkg);
                 graph.set_node_name(vnode, format!("{} (denials)", inst.name));

@@ -13,12 +13,14 @@ pub struct DenialComponent {
     pub functions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// Builds the component that serves `denied` (import names of `world`) for `instance`.
+/// Builds the component that serves `denied` (import names of `world`) for
+/// `instance`, with the functions its `virtuals` serve returning those values.
 pub fn deny_imports(
     resolve: &Resolve,
     world: WorldId,
     denied: &[String],
     instance: &str,
+    virtuals: &virtualize::Virtuals,
 ) -> anyhow::Result<DenialComponent> {
     let ids = resolve.worlds[world]
         .imports
@@ -34,7 +36,7 @@ pub fn deny_imports(
         "some denied imports are not interfaces of the component: {}",
         denied.join(", ")
     );
-    let stub = virtualize::synthesize(resolve, &ids, instance)?;
+    let stub = virtualize::synthesize_with(resolve, &ids, instance, virtuals)?;
     let functions = stub
         .fates
         .into_iter()

@@ -21,6 +21,7 @@ pub mod report;
 pub mod spec;
 pub mod verify;
 pub mod virtualize;
+pub mod wasi_deps;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -61,6 +61,26 @@ pub struct ComponentSpec {
     /// Non-WASI imports to virtualize as denied (WASI is denied by default anyway).
     #[serde(default)]
     pub deny: Vec<String>,
+    /// Virtual `wasi:cli/environment` variables: exactly these pairs, served
+    /// inside the output (the interface must not be granted).
+    pub env: Option<BTreeMap<String, String>>,
+    /// Virtual `wasi:cli/environment` arguments.
+    pub args: Option<Vec<String>>,
+    /// Virtual `wasi:cli/environment` initial working directory.
+    pub cwd: Option<String>,
+    /// A virtual clock: `frozen:2024-01-01T00:00:00Z` or `frozen:SECONDS`
+    /// (since the Unix epoch): wall-clock `now` returns it, monotonic `now` 0.
+    pub clock: Option<String>,
+    /// Seeded deterministic random (NOT cryptographically secure).
+    pub random: Option<RandomSpec>,
+}
+
+/// `random = { seed = 42 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RandomSpec {
+    /// The seed of the generator (splitmix64).
+    pub seed: u64,
 }
 
 /// A manifest that could not be read or parsed.

@@ -188,6 +188,7 @@ fn virtualize(
             decoded[index].world,
             &denied,
             &inst.name,
+            &spec.instances[index].virtuals,
         )
         .map_err(|e| Error::Virtualize {
             instance: inst.name.clone(),

@@ -5,6 +5,7 @@
 use crate::inspect::{Decoded, Family, ItemKind};
 use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
+use crate::wasi_deps;
 use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
@@ -31,6 +32,9 @@ pub struct InstancePlan {
     pub imports: Vec<ImportPlan>,
     /// Its exports.
     pub exports: Vec<String>,
+    /// Its virtual values, one line for the audit (empty: none).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub virtual_values: String,
 }
 
 /// One import and its fate.
@@ -65,10 +69,11 @@ pub enum Fate {
         /// The granted interface that `use`s it.
         of: String,
     },
-    /// Virtualized inside the output: denied. `functions` is filled in by the
-    /// virtualizer: function name -> what a call does.
+    /// Virtualized inside the output: denied, or served by virtual values.
+    /// `functions` is filled in by the virtualizer: function name -> what a call does.
     Denied {
-        /// Why: `default` (WASI, not granted) or `explicit` (the user's `deny`).
+        /// Why: `default` (WASI, not granted), `explicit` (the user's `deny`)
+        /// or `virtual` (the instance's virtual values serve some functions).
         reason: String,
         /// Per function, the denial behaviour.
         functions: BTreeMap<String, String>,
@@ -156,6 +161,37 @@ pub enum Problem {
         /// The type dependency satisfied inside the output.
         dependency: String,
     },
+    /// An instance is given virtual values (e.g. `env`) for an import that is
+    /// not virtualized (granted, or linked to a component): they would be ignored.
+    VirtualNotDenied {
+        /// The instance.
+        instance: String,
+        /// The import.
+        import: String,
+        /// The manifest key of the values.
+        key: String,
+        /// Where the import comes from instead, e.g. ``granted (by `wasi:cli/*`)``.
+        fate: String,
+    },
+    /// A granted interface declares a `use` of another interface that WASI's
+    /// own WIT does not have, and the allow-list does not permit that one.
+    UndeclaredDependency {
+        /// The instance.
+        instance: String,
+        /// The granted import.
+        import: String,
+        /// The interface it claims to use types of.
+        dependency: String,
+    },
+    /// An explicitly denied interface that a granted one needs from the host.
+    DeniedDependency {
+        /// The instance.
+        instance: String,
+        /// The denied interface.
+        import: String,
+        /// The granted interface that uses its types.
+        of: String,
+    },
     /// Components import each other in a cycle.
     Cycle {
         /// The instances in the cycle, in order.
@@ -205,7 +241,7 @@ impl fmt::Display for Problem {
             ),
             Problem::NotAnInterface { instance, import } => write!(
                 f,
-                "`{instance}` imports `{import}`, a bare function or type; only interfaces can be linked or virtualized"
+                "`{instance}` imports `{import}`, a bare function, type or unnamed inline interface; only named interfaces can be linked or virtualized"
             ),
             Problem::SharedDependency {
                 instance,
@@ -239,6 +275,37 @@ impl fmt::Display for Problem {
                  but `{instance}` gets `{dependency}` inside the output (from a component or a denial); \
                  the two must come from the same place: do not grant `{import}`, or have `{dependency}` \
                  come from the host too"
+            ),
+            Problem::VirtualNotDenied {
+                instance,
+                import,
+                key,
+                fate,
+            } => write!(
+                f,
+                "`{instance}` is given virtual values (`{key}`) for `{import}`, which is {fate}; \
+                 virtual values only serve imports that are not granted: remove `{key}` or the \
+                 grant under [components.{instance}]"
+            ),
+            Problem::UndeclaredDependency {
+                instance,
+                import,
+                dependency,
+            } => write!(
+                f,
+                "`{instance}` imports `{import}` declaring that it uses types of `{dependency}`, \
+                 which WASI's own definition of `{import}` does not; granting it would hand `{dependency}` \
+                 to the library from the host: add `{dependency}` to the allow-list and grant it if that is \
+                 intended, otherwise the component is not what it claims"
+            ),
+            Problem::DeniedDependency {
+                instance,
+                import,
+                of,
+            } => write!(
+                f,
+                "`{instance}` is granted `{of}`, which uses types of `{import}`, but `{import}` is denied \
+                 explicitly; the host must provide both or neither: remove the deny or narrow the grant"
             ),
             Problem::Cycle { instances } => write!(
                 f,
@@ -301,6 +368,7 @@ fn plan_instance(
     for (key, item) in &world.imports {
         let name = dec.resolve.name_world_key(key);
         let Some(parsed) = InterfaceName::parse(&name) else {
+            reported.insert(name.clone());
             problems.insert(Problem::NotAnInterface {
                 instance: inst.name.clone(),
                 import: name,
@@ -308,12 +376,18 @@ fn plan_instance(
             continue;
         };
         let WorldItem::Interface { id, .. } = item else {
+            reported.insert(name.clone());
             problems.insert(Problem::NotAnInterface {
                 instance: inst.name.clone(),
                 import: name,
             });
             continue;
         };
+        // An explicit deny wins over providers and grants: it carves exceptions
+        // out of wide grants (`grant = ["wasi:*"]`, `deny = ["wasi:sockets/*"]`).
+        if inst.deny.matches(&parsed) {
+            continue;
+        }
         match find_provider(spec, inst, &parsed, exports) {
             Ok(Some((provider, export))) => {
                 fates.insert(name, Fate::Linked { provider, export });
@@ -348,16 +422,75 @@ fn plan_instance(
 
     // 2. Grants are closed over type dependencies: a granted `wasi:cli/stdout`
     //    hands out host `output-stream`s, so `wasi:io/streams` must be the host's too.
+    //    Which interface uses which is taken from WASI's own WIT, not from the
+    //    component's declared types (see `wasi_deps`); any other dependency
+    //    must be permitted by the allow-list itself.
     let mut stack = granted;
     while let Some((id, of)) = stack.pop() {
+        let user = dec.resolve.id_of(id).and_then(|n| InterfaceName::parse(&n));
         for dep in dec.resolve.interface_direct_deps(id) {
             let Some(dep_name) = dec.resolve.id_of(dep) else {
                 continue;
             };
-            if !fates.contains_key(&dep_name) {
+            if fates.contains_key(&dep_name) || reported.contains(&dep_name) {
+                continue;
+            }
+            let Some(dep_parsed) = InterfaceName::parse(&dep_name) else {
+                continue;
+            };
+            if inst.deny.matches(&dep_parsed) {
+                reported.insert(dep_name.clone());
+                problems.insert(Problem::DeniedDependency {
+                    instance: inst.name.clone(),
+                    import: dep_name,
+                    of: of.clone(),
+                });
+                continue;
+            }
+            let trusted = user.as_ref().is_some_and(|u| {
+                u.is_wasi()
+                    && dep_parsed.is_wasi()
+                    && wasi_deps::uses(&u.unversioned(), &dep_parsed.unversioned())
+            });
+            if trusted || spec.allow.matches(&dep_parsed) {
                 fates.insert(dep_name.clone(), Fate::GrantedDependency { of: of.clone() });
                 stack.push((dep, of.clone()));
+            } else {
+                reported.insert(dep_name.clone());
+                problems.insert(Problem::UndeclaredDependency {
+                    instance: inst.name.clone(),
+                    import: user.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    dependency: dep_name,
+                });
             }
+        }
+    }
+
+    // Virtual values only serve imports that are virtualized.
+    let virtual_keys = inst.virtuals.interfaces();
+    for (name, fate) in &fates {
+        let Some(parsed) = InterfaceName::parse(name) else {
+            continue;
+        };
+        let unversioned = parsed.unversioned();
+        let keys = virtual_keys.iter().filter(|(i, _)| *i == unversioned);
+        let mut keys: Vec<&str> = keys.map(|(_, k)| *k).collect();
+        keys.dedup();
+        for key in keys {
+            let fate = match fate {
+                Fate::Linked { provider, .. } => format!("linked to `{provider}`"),
+                Fate::Granted { grant } => format!("granted (by `{grant}`)"),
+                Fate::GrantedDependency { of } => {
+                    format!("granted (a type dependency of `{of}`)")
+                }
+                Fate::Denied { .. } => continue,
+            };
+            problems.insert(Problem::VirtualNotDenied {
+                instance: inst.name.clone(),
+                import: name.clone(),
+                key: key.to_string(),
+                fate,
+            });
         }
     }
 
@@ -370,15 +503,20 @@ fn plan_instance(
         let fate = match fates.remove(&item.name) {
             Some(f) => f,
             None => {
-                let parsed = InterfaceName::parse(&item.name).expect("interface names parse");
-                if parsed.is_wasi() {
+                let Some(parsed) = InterfaceName::parse(&item.name) else {
+                    continue; // reported above as not an interface
+                };
+                let unversioned = parsed.unversioned();
+                let is_virtual = virtual_keys.iter().any(|(i, _)| *i == unversioned);
+                let explicit = inst.deny.matches(&parsed);
+                if parsed.is_wasi() || explicit {
+                    let reason = match (is_virtual, explicit) {
+                        (true, _) => "virtual",
+                        (false, true) => "explicit",
+                        (false, false) => "default",
+                    };
                     Fate::Denied {
-                        reason: "default".into(),
-                        functions: BTreeMap::new(),
-                    }
-                } else if inst.deny.matches(&parsed) {
-                    Fate::Denied {
-                        reason: "explicit".into(),
+                        reason: reason.into(),
                         functions: BTreeMap::new(),
                     }
                 } else {
@@ -400,6 +538,7 @@ fn plan_instance(
         name: inst.name.clone(),
         imports,
         exports: dec.exports.iter().map(|e| e.name.clone()).collect(),
+        virtual_values: inst.virtuals.summary(),
     }
 }
 
@@ -703,6 +842,11 @@ fn find_provider(
                 target: target.clone(),
             }),
         };
+    }
+    // A library that exports a WASI interface does not silently take over other
+    // instances' WASI imports (their stdout, their files): only a wire does that.
+    if import.is_wasi() {
+        return Ok(None);
     }
     // Instances in spec order, each once, with its highest serving export.
     let mut providers: Vec<usize> = exports.candidates(import).map(|(i, _, _)| *i).collect();

@@ -59,6 +59,18 @@ impl Report {
                 }
             }
         }
+        let with_values: Vec<_> = self
+            .plan
+            .instances
+            .iter()
+            .filter(|i| !i.virtual_values.is_empty())
+            .collect();
+        if !with_values.is_empty() {
+            let _ = writeln!(out, "\nvirtual values (served inside the output, no host):");
+            for inst in with_values {
+                let _ = writeln!(out, "  {}: {}", inst.name, inst.virtual_values);
+            }
+        }
         let _ = writeln!(out, "\noutput imports ({}):", self.output_imports.0.len());
         if self.output_imports.0.is_empty() {
             let _ = writeln!(out, "  (none: the output needs nothing from its host)");
@@ -139,6 +151,9 @@ fn describe(fate: &Fate) -> String {
         Fate::Granted { grant } => format!("granted (by `{grant}`)"),
         Fate::GrantedDependency { of } => format!("granted (type dependency of `{of}`)"),
         Fate::Denied { reason, .. } if reason == "explicit" => "denied (explicitly)".into(),
+        Fate::Denied { reason, .. } if reason == "virtual" => {
+            "virtual (values inside the output)".into()
+        }
         Fate::Denied { .. } => "denied (by default)".into(),
     }
 }

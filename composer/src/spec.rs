@@ -3,6 +3,7 @@
 
 use crate::manifest::Manifest;
 use crate::policy::{Pattern, PatternError, PatternSet};
+use crate::virtualize::{Virtuals, parse_clock};
 use std::path::{Path, PathBuf};
 
 /// Everything the pipeline needs to know about what to compose and what is allowed.
@@ -34,6 +35,9 @@ pub struct InstanceSpec {
     pub wire: Vec<(Pattern, String)>,
     /// Non-WASI imports the user explicitly virtualizes as denied.
     pub deny: PatternSet,
+    /// Virtual values served inside the output instead of denials (`env`,
+    /// `args`, `cwd`, `clock`, `random`).
+    pub virtuals: Virtuals,
 }
 
 /// A spec that does not hold together.
@@ -90,6 +94,16 @@ pub enum SpecError {
         /// The shared name.
         name: String,
     },
+    /// A virtual value that cannot be read (e.g. a malformed clock).
+    #[error("in `components.{instance}.{key}`: {message}")]
+    BadVirtual {
+        /// The instance.
+        instance: String,
+        /// The manifest key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A component file name that gives no usable instance name.
     #[error("cannot name a component after `{path}`: use a file name like `lib.wasm`")]
     Unnamed {
@@ -122,6 +136,7 @@ impl CompositionSpec {
                 grant: patterns(&c.grant, &format!("components.{name}.grant"))?,
                 wire,
                 deny: patterns(&c.deny, &format!("components.{name}.deny"))?,
+                virtuals: virtuals(name, c)?,
             });
         }
         let exports: Vec<String> = manifest
@@ -186,6 +201,7 @@ impl CompositionSpec {
                 grant,
                 wire: Vec::new(),
                 deny: deny_set.clone(),
+                virtuals: Virtuals::default(),
             });
         }
         let root = instances[0].name.clone();
@@ -270,6 +286,30 @@ impl CompositionSpec {
         }
         Ok(())
     }
+}
+
+/// The virtual values of `[components.NAME]`.
+fn virtuals(name: &str, c: &crate::manifest::ComponentSpec) -> Result<Virtuals, SpecError> {
+    let clock = c
+        .clock
+        .as_deref()
+        .map(parse_clock)
+        .transpose()
+        .map_err(|message| SpecError::BadVirtual {
+            instance: name.to_string(),
+            key: "clock",
+            message,
+        })?;
+    Ok(Virtuals {
+        env: c
+            .env
+            .as_ref()
+            .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        args: c.args.clone(),
+        cwd: c.cwd.clone(),
+        clock,
+        random_seed: c.random.as_ref().map(|r| r.seed),
+    })
 }
 
 fn patterns<S: AsRef<str>>(items: &[S], context: &str) -> Result<PatternSet, SpecError> {

@@ -47,6 +47,24 @@ pub fn component_from_wit(wit: &str, deps: Option<&Path>) -> Result<Vec<u8>> {
         .encode()
 }
 
+/// Builds a component for the single world of the WIT package in `wit`, with
+/// `core_wat` (WebAssembly text, wit-component's legacy names such as
+/// `iface#func` and `cabi_realloc`) as its code: a component that runs.
+pub fn component_from_wat(wit: &str, core_wat: &str, deps: Option<&Path>) -> Result<Vec<u8>> {
+    let mut resolve = match deps {
+        Some(deps) => wasi_resolve(deps)?,
+        None => Resolve::default(),
+    };
+    let pkg = resolve.push_str("case.wit", wit)?;
+    let world = resolve.select_world(&[pkg], None)?;
+    let mut module = wat(core_wat)?;
+    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)?;
+    ComponentEncoder::default()
+        .module(&module)?
+        .validate(true)
+        .encode()
+}
+
 /// Parses WebAssembly text into binary.
 pub fn wat(text: &str) -> Result<Vec<u8>> {
     Ok(wat::parse_str(text)?)

@@ -1,14 +1,17 @@
 //! Step 6: re-read the OUTPUT bytes, independently of the plan: the component
 //! validates, and every import is inside the allow-list. An interface that is
-//! not itself listed is accepted only as a type dependency (`use`) of one that
-//! is, e.g. `wasi:io/streams` under an allowed `wasi:cli/stdout`: such an
-//! interface offers nothing that a handle from the listed one does not.
+//! not itself listed is accepted only when WASI's own WIT (compiled into the
+//! composer, see `wasi_deps`) says a listed WASI interface uses its types, e.g.
+//! `wasi:io/streams` under an allowed `wasi:cli/stdout`, or
+//! `wasi:clocks/wall-clock` under `wasi:filesystem/types` (its `datetime`):
+//! the host must provide those for the listed interface's types to line up.
 
 use crate::names::InterfaceName;
 use crate::policy::PatternSet;
+use crate::wasi_deps;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-use wit_parser::{WorldItem, WorldKey};
+use std::collections::BTreeMap;
+use wit_parser::WorldItem;
 
 /// Validates a component with every feature wasmparser knows. Like
 /// `Validator::validate_all`, but function bodies (most of the work) are
@@ -103,40 +106,31 @@ pub fn check_output(bytes: &[u8], allow: &PatternSet) -> Result<VerifiedImports,
     for (key, item) in imports {
         let name = resolve.name_world_key(key);
         let parsed = InterfaceName::parse(&name);
-        if let (Some(n), WorldItem::Interface { id, .. }) = (&parsed, item)
+        if let (Some(n), WorldItem::Interface { .. }) = (&parsed, item)
             && let Some(p) = allow.find(n)
         {
             verdicts.insert(name, format!("allowed by `{p}`"));
-            listed.push(*id);
+            listed.push(n.unversioned());
         }
     }
-    // Walk `use` dependencies from the listed interfaces.
-    let mut deps = BTreeMap::new();
-    let mut stack: Vec<(wit_parser::InterfaceId, String)> = listed
-        .iter()
-        .map(|id| (*id, resolve.id_of(*id).unwrap_or_default()))
-        .collect();
-    let mut seen = BTreeSet::new();
-    while let Some((id, via)) = stack.pop() {
-        for dep in resolve.interface_direct_deps(id) {
-            if seen.insert(dep) {
-                let name = resolve.id_of(dep).unwrap_or_default();
-                deps.entry(name).or_insert_with(|| via.clone());
-                stack.push((dep, via.clone()));
-            }
-        }
-    }
+    // Type dependencies come from WASI's own WIT (compiled in), never from the
+    // output's declared types, which its components wrote themselves.
+    let deps = wasi_deps::closure(listed.iter().map(String::as_str));
     let mut outside = Vec::new();
-    for key in imports.keys() {
+    for (key, item) in imports {
         let name = resolve.name_world_key(key);
         if verdicts.contains_key(&name) {
             continue;
         }
-        match (matches!(key, WorldKey::Interface(_)), deps.get(&name)) {
-            (true, Some(via)) => {
+        let via = match (item, InterfaceName::parse(&name)) {
+            (WorldItem::Interface { .. }, Some(n)) if n.is_wasi() => deps.get(&n.unversioned()),
+            _ => None,
+        };
+        match via {
+            Some(via) => {
                 verdicts.insert(name, format!("type dependency of `{via}`"));
             }
-            _ => outside.push(name),
+            None => outside.push(name),
         }
     }
     if !outside.is_empty() {

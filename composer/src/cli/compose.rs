@@ -108,6 +108,14 @@ pub fn run(args: ComposeArgs, out: &mut dyn Write) -> Result<i32, Error> {
             input.name
         )));
     }
+    if let Some(manifest) = &args.manifest
+        && same_file(manifest, &out_path)
+    {
+        return Err(Error::Usage(format!(
+            "the output `{}` is the manifest; choose another output path",
+            out_path.display()
+        )));
+    }
     let composed = pipeline::compose(&spec)?;
     pipeline::write_atomically(&out_path, &composed.bytes)?;
     print_report(

@@ -3,7 +3,8 @@
 //! `[export]iface` / `[resource-new]R`).
 //!
 //! Memory layout: a static return area at [`RETURN_AREA`] for results that do
-//! not fit one core value, then a bump heap for `cabi_realloc`. Callers copy
+//! not fit one core value, then the fixed data of virtual values (data
+//! segments), then a bump heap for `cabi_realloc`. Callers copy
 //! string and list arguments into the heap before a call; the stub never
 //! reads them, so each function that takes such arguments resets the heap.
 
@@ -34,6 +35,88 @@ pub(crate) enum Body {
     Trap,
     /// Returns this value, or nothing.
     Return(Option<Value>),
+    /// Returns a pointer to fixed data in a data segment (results returned
+    /// through memory only).
+    Static(StaticData),
+    /// Returns values of the seeded generator (splitmix64, state in a global).
+    Random { seed: u64, out: RandomOut },
+}
+
+/// Fixed data a [`Body::Static`] returns, laid out at a base address: the
+/// result's return-area bytes first, then what they point to.
+#[derive(Clone, Debug)]
+pub(crate) enum StaticData {
+    /// `list<tuple<string, string>>`.
+    Pairs(Vec<(String, String)>),
+    /// `list<string>`.
+    Strings(Vec<String>),
+    /// `option<string>`, `some`.
+    SomeString(String),
+    /// A `datetime` record: seconds, 0 nanoseconds.
+    Datetime(u64),
+}
+
+impl StaticData {
+    /// The bytes of the data placed at `base` (a multiple of 8).
+    fn layout(&self, base: u32) -> Vec<u8> {
+        let mut head = Vec::new();
+        let mut tail = Vec::new();
+        let u32le = |v: u32| v.to_le_bytes();
+        // Strings go after a head of `head_len` bytes; returns (ptr, len).
+        let string = |tail: &mut Vec<u8>, head_len: u32, s: &str| {
+            let at = base + head_len + tail.len() as u32;
+            tail.extend_from_slice(s.as_bytes());
+            (at, s.len() as u32)
+        };
+        match self {
+            StaticData::Pairs(pairs) => {
+                let head_len = 8 + 16 * pairs.len() as u32;
+                head.extend(u32le(base + 8));
+                head.extend(u32le(pairs.len() as u32));
+                for (k, v) in pairs {
+                    for s in [k, v] {
+                        let (ptr, len) = string(&mut tail, head_len, s);
+                        head.extend(u32le(ptr));
+                        head.extend(u32le(len));
+                    }
+                }
+            }
+            StaticData::Strings(strings) => {
+                let head_len = 8 + 8 * strings.len() as u32;
+                head.extend(u32le(base + 8));
+                head.extend(u32le(strings.len() as u32));
+                for s in strings {
+                    let (ptr, len) = string(&mut tail, head_len, s);
+                    head.extend(u32le(ptr));
+                    head.extend(u32le(len));
+                }
+            }
+            StaticData::SomeString(s) => {
+                let (ptr, len) = string(&mut tail, 12, s);
+                head.extend(u32le(1)); // discriminant `some` (u8), then padding
+                head.extend(u32le(ptr));
+                head.extend(u32le(len));
+            }
+            StaticData::Datetime(secs) => {
+                head.extend(secs.to_le_bytes());
+                head.extend(u32le(0));
+                head.extend(u32le(0)); // padding to the record's size
+            }
+        }
+        head.extend(tail);
+        head
+    }
+}
+
+/// What a [`Body::Random`] returns.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RandomOut {
+    /// `(len: u64) -> list<u8>`: `len` bytes, little-endian `u64`s in order.
+    Bytes,
+    /// `() -> u64`.
+    U64,
+    /// `() -> tuple<u64, u64>`.
+    Pair,
 }
 
 /// One function the stub exports.
@@ -95,7 +178,7 @@ pub(crate) fn build(
                 intrinsics.entry(r).or_insert(Intrinsic::New);
             }
         }
-        if !matches!(export.body, Body::Trap) {
+        if matches!(export.body, Body::Return(_)) {
             for (_, r) in dropped_params(values, export.func) {
                 intrinsics.entry(r).or_insert(Intrinsic::Drop);
             }
@@ -156,24 +239,59 @@ pub(crate) fn build(
         .filter_map(|e| e.func.result.map(|t| sizes.size(&t).size_wasm32() as u32))
         .max()
         .unwrap_or(0);
-    let heap = (RETURN_AREA + return_area).next_multiple_of(8);
+    let mut heap = (RETURN_AREA + return_area).next_multiple_of(8);
+
+    // Fixed data of virtual values, between the return area and the heap.
+    let mut data = wasm_encoder::DataSection::new();
+    let mut static_at = HashMap::new();
+    for (i, export) in exports.iter().enumerate() {
+        if let Body::Static(d) = &export.body {
+            let bytes = d.layout(heap);
+            data.active(0, &ConstExpr::i32_const(heap as i32), bytes.iter().copied());
+            static_at.insert(i, heap);
+            heap = (heap + bytes.len() as u32).next_multiple_of(8);
+        }
+    }
+    // The seeded generator, a function after `cabi_realloc`, and its state (global 1).
+    let seed = exports.iter().find_map(|e| match e.body {
+        Body::Random { seed, .. } => Some(seed),
+        _ => None,
+    });
+    let next_u64 = realloc + 1;
+    if seed.is_some() {
+        functions.function(types.index(vec![], vec![ValType::I64]));
+        code.function(&splitmix64_body());
+    }
 
     // Denials with the same core signature and the same body (most `err`s,
     // empty lists, `none`s) share one function, exported under each name:
     // less code to store and for the runtime to compile. Traps stay apart, so
     // each is named after its function in backtraces.
     let mut shared: HashMap<(u32, Vec<u8>), u32> = HashMap::new();
-    let mut next = realloc + 1;
-    for export in exports {
+    let mut next = realloc + 1 + u32::from(seed.is_some());
+    for (i, export) in exports.iter().enumerate() {
         let sig = resolve.wasm_signature(AbiVariant::GuestExport, export.func);
         let params = sig.params.iter().map(|t| val_type(*t)).collect();
         let results = sig.results.iter().map(|t| val_type(*t)).collect();
         let ty = types.index(params, results);
 
-        let mut f = Function::new([]);
+        let mut f = match export.body {
+            Body::Random {
+                out: RandomOut::Bytes,
+                ..
+            } => Function::new([(3, ValType::I32)]),
+            _ => Function::new([]),
+        };
         match &export.body {
             Body::Trap => {
                 f.instruction(&Instruction::Unreachable);
+            }
+            Body::Static(_) => {
+                assert!(sig.retptr, "fixed data is returned through memory");
+                f.instruction(&Instruction::I32Const(static_at[&i] as i32));
+            }
+            Body::Random { out, .. } => {
+                random_body(&mut f, *out, heap, realloc, next_u64);
             }
             Body::Return(value) => {
                 if sig.indirect_params || sig.params.contains(&WasmType::Length) {
@@ -260,6 +378,14 @@ pub(crate) fn build(
         shared: false,
     };
     globals.global(bump, &ConstExpr::i32_const(heap as i32));
+    if let Some(seed) = seed {
+        let state = GlobalType {
+            val_type: ValType::I64,
+            mutable: true,
+            shared: false,
+        };
+        globals.global(state, &ConstExpr::i64_const(seed as i64));
+    }
 
     let mut name_section = NameSection::new();
     name_section.module(name);
@@ -273,8 +399,11 @@ pub(crate) fn build(
         .section(&memories)
         .section(&globals)
         .section(&exported)
-        .section(&code)
-        .section(&name_section);
+        .section(&code);
+    if !data.is_empty() {
+        module.section(&data);
+    }
+    module.section(&name_section);
     module.finish()
 }
 
@@ -390,6 +519,132 @@ fn realloc_body() -> Function {
         End,
         End,
         LocalGet(PTR),
+        End,
+    ] {
+        f.instruction(&i);
+    }
+    f
+}
+
+/// The body of a seeded random function (see [`RandomOut`]); `next_u64` is
+/// the generator's function index.
+fn random_body(f: &mut Function, out: RandomOut, heap: u32, realloc: u32, next_u64: u32) {
+    use Instruction::*;
+    let ra = RETURN_AREA as i32;
+    let mem = |offset: u64, align: u32| MemArg {
+        offset,
+        align,
+        memory_index: 0,
+    };
+    match out {
+        RandomOut::U64 => {
+            f.instruction(&Call(next_u64));
+        }
+        RandomOut::Pair => {
+            for offset in [0, 8] {
+                f.instruction(&I32Const(ra))
+                    .instruction(&Call(next_u64))
+                    .instruction(&I64Store(mem(offset, 3)));
+            }
+            f.instruction(&I32Const(ra));
+        }
+        RandomOut::Bytes => {
+            // Locals: 0 len (i64), 1 ptr, 2 i, 3 n.
+            const LEN: u32 = 0;
+            const PTR: u32 = 1;
+            const I: u32 = 2;
+            const N: u32 = 3;
+            for i in [
+                // More than 4 GiB cannot be returned: trap.
+                LocalGet(LEN),
+                I64Const(u32::MAX as i64),
+                I64GtU,
+                If(BlockType::Empty),
+                Unreachable,
+                End,
+                LocalGet(LEN),
+                I32WrapI64,
+                LocalSet(N),
+                // The heap is reset per call: the caller has copied the last list.
+                I32Const(heap as i32),
+                GlobalSet(0),
+                I32Const(0),
+                I32Const(0),
+                I32Const(8),
+                LocalGet(N),
+                I64ExtendI32U,
+                I64Const(7),
+                I64Add,
+                I64Const(-8),
+                I64And,
+                I32WrapI64,
+                Call(realloc),
+                LocalSet(PTR),
+                Block(BlockType::Empty),
+                Loop(BlockType::Empty),
+                LocalGet(I),
+                LocalGet(N),
+                I32GeU,
+                BrIf(1),
+                LocalGet(PTR),
+                LocalGet(I),
+                I32Add,
+                Call(next_u64),
+                I64Store(mem(0, 3)),
+                LocalGet(I),
+                I32Const(8),
+                I32Add,
+                LocalSet(I),
+                Br(0),
+                End,
+                End,
+                I32Const(ra),
+                LocalGet(PTR),
+                I32Store(mem(0, 2)),
+                I32Const(ra),
+                LocalGet(N),
+                I32Store(mem(4, 2)),
+                I32Const(ra),
+            ] {
+                f.instruction(&i);
+            }
+        }
+    }
+}
+
+/// splitmix64: `state += golden gamma`, then mix; the state is global 1.
+fn splitmix64_body() -> Function {
+    use Instruction::*;
+    const Z: u32 = 0;
+    let mut f = Function::new([(1, ValType::I64)]);
+    for i in [
+        GlobalGet(1),
+        I64Const(0x9E37_79B9_7F4A_7C15_u64 as i64),
+        I64Add,
+        GlobalSet(1),
+        GlobalGet(1),
+        LocalSet(Z),
+        LocalGet(Z),
+        LocalGet(Z),
+        I64Const(30),
+        I64ShrU,
+        I64Xor,
+        I64Const(0xBF58_476D_1CE4_E5B9_u64 as i64),
+        I64Mul,
+        LocalSet(Z),
+        LocalGet(Z),
+        LocalGet(Z),
+        I64Const(27),
+        I64ShrU,
+        I64Xor,
+        I64Const(0x94D0_49BB_1331_11EB_u64 as i64),
+        I64Mul,
+        LocalSet(Z),
+        LocalGet(Z),
+        LocalGet(Z),
+        I64Const(31),
+        I64ShrU,
+        I64Xor,
         End,
     ] {
         f.instruction(&i);

@@ -75,6 +75,11 @@ pub enum Fate {
     NoOp,
     /// Traps (`unreachable`), with the function named in the backtrace.
     Trap { reason: String },
+    /// A virtual value: returns the configured fixed value, described by `value`.
+    Fixed { value: String },
+    /// A virtual value: returns values of a generator seeded with `seed`
+    /// (deterministic, NOT cryptographically secure).
+    Seeded { seed: u64 },
 }
 
 impl fmt::Display for Fate {
@@ -89,6 +94,8 @@ impl fmt::Display for Fate {
             Fate::NewHandle { resource } => write!(f, "new `{resource}`"),
             Fate::NoOp => f.write_str("no-op"),
             Fate::Trap { reason } => write!(f, "trap: {reason}"),
+            Fate::Fixed { value } => write!(f, "fixed {value}"),
+            Fate::Seeded { seed } => write!(f, "seeded ({seed}, not secure)"),
         }
     }
 }

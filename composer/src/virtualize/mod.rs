@@ -16,8 +16,13 @@
 //! trap for other packages). Values and their canonical ABI layout are in
 //! `values`, the emitted core module in `core_module`. Resources of denied
 //! interfaces are exported by the stub; their handles all have rep 0 and no
-//! destructor, so a stub instance holds no state but its handle tables. A
-//! type-only interface is exported like any other (its resources, no functions).
+//! destructor, so a stub instance holds no state but its handle tables (and,
+//! with a seeded `random`, the generator's state). A type-only interface is
+//! exported like any other (its resources, no functions).
+//!
+//! [`synthesize_with`] takes an instance's [`Virtuals`] (fixed environment,
+//! frozen clock, seeded random): the functions they serve return those values
+//! instead of their denial; everything else is denied as above.
 //!
 //! ```no_run
 //! # fn f(resolve: &wit_parser::Resolve, denied: &[wit_parser::InterfaceId]) {
@@ -31,8 +36,10 @@ mod core_module;
 mod fates;
 mod shrink;
 mod values;
+mod virtuals;
 
 pub use fates::{DENIAL_CASES, Fate, FunctionFate, Rules, plan_interface};
+pub use virtuals::{Virtuals, format_time, parse_clock, splitmix64};
 
 use core_module::{Body, Export};
 use std::collections::BTreeMap;
@@ -101,6 +108,17 @@ pub fn synthesize(
     deny: &[InterfaceId],
     label: &str,
 ) -> Result<DenyComponent, VirtualizeError> {
+    synthesize_with(resolve, deny, label, &Virtuals::default())
+}
+
+/// [`synthesize`], with functions that `virtuals` serves returning those
+/// values instead of their denial (see [`Virtuals`]).
+pub fn synthesize_with(
+    resolve: &Resolve,
+    deny: &[InterfaceId],
+    label: &str,
+    virtuals: &Virtuals,
+) -> Result<DenyComponent, VirtualizeError> {
     // A stable order whatever the caller's: by name.
     let mut denied = BTreeMap::new();
     for &id in deny {
@@ -125,6 +143,7 @@ pub fn synthesize(
     let mut all_fates = BTreeMap::new();
     for (name, (id, key)) in &denied {
         let rules = Rules::of(resolve, *id);
+        let unversioned = unversioned_name(resolve, *id);
         let mut iface_fates = Vec::new();
         for func in resolve.interfaces[*id].functions.values() {
             if func.kind.is_async() {
@@ -133,10 +152,16 @@ pub fn synthesize(
                     function: func.name.clone(),
                 });
             }
-            let (fate, value) = fates::decide(&values, *id, func, rules);
-            let body = match fate {
-                Fate::Trap { .. } => Body::Trap,
-                _ => Body::Return(value),
+            let (fate, body) = match virtuals.serve(&unversioned, &func.name) {
+                Some(served) => served,
+                None => {
+                    let (fate, value) = fates::decide(&values, *id, func, rules);
+                    let body = match fate {
+                        Fate::Trap { .. } => Body::Trap,
+                        _ => Body::Return(value),
+                    };
+                    (fate, body)
+                }
             };
             exports.push(Export {
                 interface: key,
@@ -181,6 +206,16 @@ pub fn synthesize(
         bytes,
         fates: all_fates,
     })
+}
+
+/// `ns:pkg/iface` without a version.
+fn unversioned_name(resolve: &Resolve, id: InterfaceId) -> String {
+    let iface = &resolve.interfaces[id];
+    let package = iface.package.map(|p| &resolve.packages[p].name);
+    match (package, &iface.name) {
+        (Some(p), Some(name)) => format!("{}:{}/{name}", p.namespace, p.name),
+        _ => String::new(),
+    }
 }
 
 /// A copy of `resolve` with a world `airlock:deny/deny` that exports the

@@ -1,0 +1,285 @@
+//! Virtual values: per-function overrides of a denial, configured per
+//! component instance (`env`, `args`, `cwd`, `clock`, `random` in
+//! `airlock.toml`). They need no host: fixed data lives in the stub's memory
+//! (data segments), and the seeded generator's state in a global.
+//!
+//! - `wasi:cli/environment`: `get-environment`, `get-arguments`,
+//!   `initial-cwd` return exactly the configured values (the others of the
+//!   interface keep their denial).
+//! - `wasi:clocks`: wall-clock `now` returns the frozen time; monotonic `now`
+//!   returns 0 (a frozen clock does not advance).
+//! - `wasi:random`: bytes and `u64`s from splitmix64 seeded with `seed`, the
+//!   same sequence on every run. NOT cryptographically secure.
+
+use super::core_module::{Body, RandomOut, StaticData};
+use super::fates::Fate;
+use super::values::Value;
+
+/// The virtual values of one component instance. Empty: plain denials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Virtuals {
+    /// `get-environment` returns exactly these pairs, in this order.
+    pub env: Option<Vec<(String, String)>>,
+    /// `get-arguments` returns these.
+    pub args: Option<Vec<String>>,
+    /// `initial-cwd` returns `some` of this.
+    pub cwd: Option<String>,
+    /// A frozen clock: seconds since the Unix epoch.
+    pub clock: Option<u64>,
+    /// The seed of the deterministic (not secure) random generator.
+    pub random_seed: Option<u64>,
+}
+
+impl Virtuals {
+    /// Whether no value is configured.
+    pub fn is_empty(&self) -> bool {
+        *self == Virtuals::default()
+    }
+
+    /// The interfaces (unversioned, e.g. `wasi:cli/environment`) the values
+    /// serve, each with the manifest key that configures it.
+    pub fn interfaces(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        for (set, key) in [
+            (self.env.is_some(), "env"),
+            (self.args.is_some(), "args"),
+            (self.cwd.is_some(), "cwd"),
+        ] {
+            if set {
+                out.push(("wasi:cli/environment", key));
+            }
+        }
+        if self.clock.is_some() {
+            out.push(("wasi:clocks/wall-clock", "clock"));
+            out.push(("wasi:clocks/monotonic-clock", "clock"));
+        }
+        if self.random_seed.is_some() {
+            for iface in [
+                "wasi:random/random",
+                "wasi:random/insecure",
+                "wasi:random/insecure-seed",
+            ] {
+                out.push((iface, "random"));
+            }
+        }
+        out
+    }
+
+    /// One line for the audit, e.g. `env LOG_LEVEL=info (fixed); clock frozen
+    /// at 2024-01-01T00:00:00Z; random seeded (42, not secure)`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(env) = &self.env {
+            if env.is_empty() {
+                parts.push("env empty (fixed)".to_string());
+            }
+            for (k, v) in env {
+                parts.push(format!("env {k}={v} (fixed)"));
+            }
+        }
+        if let Some(args) = &self.args {
+            parts.push(format!("args {} (fixed)", quoted(args)));
+        }
+        if let Some(cwd) = &self.cwd {
+            parts.push(format!("cwd {cwd} (fixed)"));
+        }
+        if let Some(secs) = self.clock {
+            parts.push(format!("clock frozen at {}", format_time(secs)));
+        }
+        if let Some(seed) = self.random_seed {
+            parts.push(format!("random seeded ({seed}, not secure)"));
+        }
+        parts.join("; ")
+    }
+
+    /// What `interface#func` does instead of its denial, if a value serves it.
+    pub(crate) fn serve(&self, interface: &str, func: &str) -> Option<(Fate, Body)> {
+        let fixed = |value: String| Fate::Fixed { value };
+        let seeded = |out| {
+            let seed = self.random_seed?;
+            Some((Fate::Seeded { seed }, Body::Random { seed, out }))
+        };
+        match (interface, func) {
+            ("wasi:cli/environment", "get-environment") => {
+                let env = self.env.as_ref()?;
+                let text: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                Some((
+                    fixed(quoted(&text)),
+                    Body::Static(StaticData::Pairs(env.clone())),
+                ))
+            }
+            ("wasi:cli/environment", "get-arguments") => {
+                let args = self.args.as_ref()?;
+                Some((
+                    fixed(quoted(args)),
+                    Body::Static(StaticData::Strings(args.clone())),
+                ))
+            }
+            ("wasi:cli/environment", "initial-cwd") => {
+                let cwd = self.cwd.as_ref()?;
+                Some((
+                    fixed(format!("some({cwd:?})")),
+                    Body::Static(StaticData::SomeString(cwd.clone())),
+                ))
+            }
+            ("wasi:clocks/wall-clock", "now") => {
+                let secs = self.clock?;
+                Some((
+                    fixed(format!("frozen at {}", format_time(secs))),
+                    Body::Static(StaticData::Datetime(secs)),
+                ))
+            }
+            ("wasi:clocks/monotonic-clock", "now") => {
+                self.clock?;
+                Some((fixed("0, frozen".into()), Body::Return(Some(Value::Zero))))
+            }
+            ("wasi:random/random", "get-random-bytes")
+            | ("wasi:random/insecure", "get-insecure-random-bytes") => seeded(RandomOut::Bytes),
+            ("wasi:random/random", "get-random-u64")
+            | ("wasi:random/insecure", "get-insecure-random-u64") => seeded(RandomOut::U64),
+            ("wasi:random/insecure-seed", "insecure-seed") => seeded(RandomOut::Pair),
+            _ => None,
+        }
+    }
+}
+
+fn quoted(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    format!("[{}]", items.join(" "))
+}
+
+/// Parses a clock setting: `frozen:2024-01-01T00:00:00Z` (UTC, RFC 3339
+/// without fractions) or `frozen:SECONDS` since the Unix epoch.
+pub fn parse_clock(text: &str) -> Result<u64, String> {
+    let usage = "expected `frozen:YYYY-MM-DDTHH:MM:SSZ` or `frozen:SECONDS` (since the Unix epoch)";
+    let Some(at) = text.strip_prefix("frozen:") else {
+        return Err(format!("unknown clock `{text}`; {usage}"));
+    };
+    if !at.is_empty() && at.bytes().all(|b| b.is_ascii_digit()) {
+        return at
+            .parse()
+            .map_err(|_| format!("`{at}` is out of range; {usage}"));
+    }
+    parse_time(at).ok_or_else(|| format!("cannot read the time `{at}`; {usage}"))
+}
+
+fn parse_time(at: &str) -> Option<u64> {
+    let b = at.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = at.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, min, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if y < 1970 || !(1..=12).contains(&m) || d < 1 || d > days_in_month[m as usize - 1] {
+        return None;
+    }
+    if h > 23 || min > 59 || s > 59 {
+        return None;
+    }
+    let secs = days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s;
+    u64::try_from(secs).ok()
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch.
+pub fn format_time(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rest = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// splitmix64, as the stub computes it (for tests and documentation).
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_parse_both_ways_and_round_trip() {
+        assert_eq!(
+            parse_clock("frozen:2024-01-01T00:00:00Z"),
+            Ok(1_704_067_200)
+        );
+        assert_eq!(parse_clock("frozen:1704067200"), Ok(1_704_067_200));
+        assert_eq!(format_time(1_704_067_200), "2024-01-01T00:00:00Z");
+        assert_eq!(format_time(951_825_599), "2000-02-29T11:59:59Z");
+        assert_eq!(parse_clock("frozen:2000-02-29T11:59:59Z"), Ok(951_825_599));
+        for bad in [
+            "now",
+            "frozen:",
+            "frozen:2023-02-29T00:00:00Z",
+            "frozen:2024-01-01",
+        ] {
+            assert!(parse_clock(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn summary_reads_like_the_audit() {
+        let v = Virtuals {
+            env: Some(vec![("LOG_LEVEL".into(), "info".into())]),
+            clock: Some(1_704_067_200),
+            random_seed: Some(42),
+            ..Virtuals::default()
+        };
+        assert_eq!(
+            v.summary(),
+            "env LOG_LEVEL=info (fixed); clock frozen at 2024-01-01T00:00:00Z; random seeded (42, not secure)"
+        );
+    }
+}
