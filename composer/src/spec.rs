@@ -88,6 +88,14 @@ pub enum SpecError {
         /// The known component names.
         available: String,
     },
+    /// `--grant NAME=...` names no component.
+    #[error("`--grant {name}=...` names no component; available: {available}")]
+    UnknownGrantTarget {
+        /// The name as written.
+        name: String,
+        /// The component names (file stems).
+        available: String,
+    },
     /// Two components share a name (e.g. two plugs with the same file stem).
     #[error("two components are named `{name}`; rename one of the files")]
     DuplicateName {
@@ -202,6 +210,20 @@ impl CompositionSpec {
                 wire: Vec::new(),
                 deny: deny_set.clone(),
                 virtuals: Virtuals::default(),
+            });
+        }
+        // A grant for a name that is no component is a typo, not a no-op.
+        if let Some((name, _)) = grants
+            .iter()
+            .find(|(n, _)| !instances.iter().any(|i| &i.name == n))
+        {
+            return Err(SpecError::UnknownGrantTarget {
+                name: name.clone(),
+                available: instances
+                    .iter()
+                    .map(|i| format!("`{}`", i.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         let root = instances[0].name.clone();
