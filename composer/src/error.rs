@@ -43,6 +43,9 @@ pub enum Error {
     /// The output failed verification; nothing is written.
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    /// A bug: something panicked. Reported instead of crashing.
+    #[error("internal error (a bug in airlock, please report it): {0}")]
+    Internal(String),
     /// The command line does not make sense (exit code 2).
     #[error("{0}")]
     Usage(String),

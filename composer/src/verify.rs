@@ -57,7 +57,10 @@ pub fn validate(bytes: &[u8]) -> Result<(), String> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("validation does not panic"))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Some("the validator panicked on this input".into()))
+            })
             .collect()
     });
     match errors.into_iter().flatten().next() {
@@ -91,7 +94,10 @@ pub fn check_output(bytes: &[u8], allow: &PatternSet) -> Result<VerifiedImports,
     let (valid, decoded) = std::thread::scope(|scope| {
         let valid = scope.spawn(|| validate(bytes));
         let decoded = wit_component::decode(bytes);
-        (valid.join().expect("the validator does not panic"), decoded)
+        let valid = valid
+            .join()
+            .unwrap_or_else(|_| Err("the validator panicked on this input".into()));
+        (valid, decoded)
     });
     valid.map_err(VerifyError::Invalid)?;
     let (resolve, world) = match decoded {

@@ -7,6 +7,7 @@ pub mod inspect;
 #[cfg(feature = "host")]
 pub mod run;
 
+use crate::error::Error;
 use crate::report::Report;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -53,18 +54,19 @@ where
             return code;
         }
     };
-    let result = match args.command {
+    // A panic is a bug in airlock or a library it uses; it still becomes a clear
+    // message and exit code 1, and nothing has been written (outputs are
+    // written only after verification).
+    let result = guard(std::panic::AssertUnwindSafe(|| match args.command {
         Command::Compose(a) => compose::run(a, out),
         Command::Check(a) => check::run(a, out),
         Command::Inspect(a) => inspect::run(a, out),
         #[cfg(feature = "host")]
-        Command::Run(a) => {
-            return run::run(a).unwrap_or_else(|e| {
-                let _ = writeln!(err, "error: {e:#}");
-                1
-            });
-        }
-    };
+        Command::Run(a) => run::run(a).or_else(|e| {
+            let _ = writeln!(err, "error: {e:#}");
+            Ok(1)
+        }),
+    }));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -72,6 +74,18 @@ where
             e.exit_code()
         }
     }
+}
+
+/// Runs `f`, turning a panic into [`Error::Internal`] with the panic's message.
+fn guard(f: impl FnOnce() -> Result<i32, Error> + std::panic::UnwindSafe) -> Result<i32, Error> {
+    std::panic::catch_unwind(f).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(Error::Internal(message))
+    })
 }
 
 /// How an audit is printed.
@@ -92,4 +106,17 @@ pub fn print_report(out: &mut dyn Write, report: &Report, format: Format) {
         Format::Json => writeln!(out, "{}", report.to_json()),
         Format::Dot => write!(out, "{}", report.to_dot()),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let e = guard(|| panic!("boom")).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("boom"), "{e}");
+        assert_eq!(guard(|| Ok(7)).unwrap(), 7);
+    }
 }
