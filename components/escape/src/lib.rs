@@ -56,29 +56,14 @@ pub struct Outcome {
     pub detail: String,
 }
 
-/// `CamelCase` variant names from `Debug` as WIT-style kebab case:
-/// `ErrorCode::AccessDenied` -> `access-denied`, `StreamError::Closed` -> `closed`.
-#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
-fn kebab(debug: &str) -> String {
-    let name = debug.split(['(', ' ', '{']).next().unwrap_or(debug);
-    let name = name.rsplit("::").next().unwrap_or(name);
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('-');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
 #[cfg(target_family = "wasm")]
 mod probes {
-    use super::{Outcome, kebab};
+    use super::Outcome;
     use crate::bindings::wasi;
     use alloc::borrow::ToOwned;
     use alloc::format;
     use alloc::string::String;
+    use guest_rt::kebab;
 
     fn outcome(function: &str, reached: bool, detail: String) -> Outcome {
         Outcome {
@@ -448,15 +433,5 @@ mod tests {
                 .all(|n| n.starts_with("wasi:") && n.contains('#'))
         );
         assert_eq!(NAMES[NON_TRAPPING], "wasi:random/random#get-random-u64");
-    }
-
-    #[test]
-    fn kebab_case_of_debug_names() {
-        assert_eq!(kebab("ErrorCode::AccessDenied"), "access-denied");
-        assert_eq!(kebab("StreamError::Closed"), "closed");
-        assert_eq!(
-            kebab("LastOperationFailed(Error { handle: 1 })"),
-            "last-operation-failed"
-        );
     }
 }

@@ -17,6 +17,24 @@
 
 #![no_std]
 
+extern crate alloc;
+
+/// `CamelCase` variant names from `Debug` as WIT-style kebab case, for the
+/// libraries' human-readable details: `ErrorCode::AccessDenied` ->
+/// `access-denied`, `DnsError(..)` -> `dns-error`.
+pub fn kebab(debug: &str) -> alloc::string::String {
+    let name = debug.split(['(', ' ', '{']).next().unwrap_or(debug);
+    let name = name.rsplit("::").next().unwrap_or(name);
+    let mut out = alloc::string::String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 #[cfg(target_family = "wasm")]
 mod wasm {
     extern crate alloc;
@@ -67,5 +85,30 @@ mod wasm {
             core::arch::wasm32::unreachable();
         }
         ptr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kebab;
+
+    #[test]
+    fn kebab_case_of_debug_names() {
+        assert_eq!(kebab("ErrorCode::AccessDenied"), "access-denied");
+        assert_eq!(kebab("ErrorCode::HttpRequestDenied"), "http-request-denied");
+        assert_eq!(kebab("StreamError::Closed"), "closed");
+        assert_eq!(
+            kebab("LastOperationFailed(Error { handle: 1 })"),
+            "last-operation-failed"
+        );
+        assert_eq!(
+            kebab("ErrorCode::DnsError(DnsErrorPayload { rcode: None })"),
+            "dns-error"
+        );
+        assert_eq!(
+            kebab("ErrorCode::InternalError(Some(\"a::b\"))"),
+            "internal-error"
+        );
+        assert_eq!(kebab("ConnectionRefused"), "connection-refused");
     }
 }

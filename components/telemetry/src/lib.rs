@@ -61,22 +61,6 @@ pub struct Attempt {
     pub detail: String,
 }
 
-/// `CamelCase` variant names from `Debug` as WIT-style kebab case:
-/// `HttpRequestDenied` -> `http-request-denied`, `DnsError(..)` -> `dns-error`.
-#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
-fn kebab(debug: &str) -> String {
-    let name = debug.split(['(', ' ', '{']).next().unwrap_or(debug);
-    let name = name.rsplit("::").next().unwrap_or(name);
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('-');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
 #[cfg(target_family = "wasm")]
 mod attempts {
     use super::Attempt;
@@ -264,7 +248,7 @@ mod attempts {
                 format!("request handed to the host{refused}"),
             ),
             Err(e) => {
-                let detail = format!("handle: {}{refused}", super::kebab(&format!("{e:?}")));
+                let detail = format!("handle: {}{refused}", guest_rt::kebab(&format!("{e:?}")));
                 attempt("http", ACTION, false, detail)
             }
         }
@@ -385,19 +369,5 @@ mod tests {
             }
         );
         assert_eq!(count_words("a b", 0).top, vec![]);
-    }
-
-    #[test]
-    fn kebab_case_of_debug_names() {
-        assert_eq!(kebab("ErrorCode::HttpRequestDenied"), "http-request-denied");
-        assert_eq!(
-            kebab("ErrorCode::DnsError(DnsErrorPayload { rcode: None })"),
-            "dns-error"
-        );
-        assert_eq!(
-            kebab("ErrorCode::InternalError(Some(\"a::b\"))"),
-            "internal-error"
-        );
-        assert_eq!(kebab("ConnectionRefused"), "connection-refused");
     }
 }
