@@ -124,3 +124,20 @@ pub fn paragraphs(doc: &str) -> Vec<String> {
     }
     blocks
 }
+
+/// Runs a composed example app on the sample document (stdin, argv `app.wasm`),
+/// with `config` for everything else, and asserts it exited 0.
+pub fn run_app(bytes: &[u8], mut config: airlock::host::HostConfig) -> airlock::host::RunOutcome {
+    use airlock::host;
+    config.args = vec!["app.wasm".into()];
+    config.stdin = host::Stdin::Bytes(sample_document());
+    let outcome = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
+    assert_eq!(
+        outcome.exit_code,
+        0,
+        "stderr: {}\ntrap: {:?}",
+        String::from_utf8_lossy(&outcome.stderr),
+        outcome.trap
+    );
+    outcome
+}

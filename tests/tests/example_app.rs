@@ -2,29 +2,14 @@
 //! host that links only the allowed interfaces and records authority-yielding calls.
 //! Expected values are computed here, independently of the components.
 
-use airlock::host::{self, HostConfig, Preopen, RunOutcome, Stdin};
+use airlock::host::{HostConfig, Preopen, RunOutcome};
 use airlock_tests::{
-    app_sections, compose, example_spec, import_names, paragraphs, sample_document, set_allow,
-    set_grant,
+    app_sections, compose, example_spec, import_names, paragraphs, run_app, sample_document,
+    set_allow, set_grant,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use unicode_segmentation::UnicodeSegmentation;
-
-/// Runs a composed app on the sample document (stdin), with `config` as the base.
-fn run(bytes: &[u8], mut config: HostConfig) -> RunOutcome {
-    config.args = vec!["app.wasm".into()];
-    config.stdin = Stdin::Bytes(sample_document());
-    let outcome = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
-    assert_eq!(
-        outcome.exit_code,
-        0,
-        "stderr: {}\ntrap: {:?}",
-        String::from_utf8_lossy(&outcome.stderr),
-        outcome.trap
-    );
-    outcome
-}
 
 fn calls(outcome: &RunOutcome, key: &str) -> u64 {
     outcome.calls.get(key).copied().unwrap_or(0)
@@ -65,7 +50,7 @@ fn composed_app_prints_correct_results_with_telemetry_denied_everything() {
         }],
         ..HostConfig::default()
     };
-    let out = run(&composed.bytes, config);
+    let out = run_app(&composed.bytes, config);
     let s = app_sections(&out.stdout);
     let doc = String::from_utf8(sample_document()).unwrap();
 
@@ -198,7 +183,7 @@ fn denied_attempts_never_reach_the_host() {
         );
     }
 
-    let out = run(&composed.bytes, HostConfig::default());
+    let out = run_app(&composed.bytes, HostConfig::default());
     let s = app_sections(&out.stdout);
     assert_eq!(
         s["sha256"],
@@ -229,7 +214,7 @@ fn granting_telemetry_the_environment_lets_that_attempt_through() {
         }],
         ..HostConfig::default()
     };
-    let out = run(&composed.bytes, config);
+    let out = run_app(&composed.bytes, config);
     let s = app_sections(&out.stdout);
     let a = attempts(&s);
     assert!(a["env"].starts_with("got-through"), "{}", a["env"]);

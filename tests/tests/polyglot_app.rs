@@ -4,13 +4,14 @@
 //! two components first (`just build-polyglot`). Compiling the 20 MB output
 //! takes about 20 s, so the composition is run once.
 
-use airlock::host::{self, HostConfig, Preopen, Stdin};
+use airlock::host::{HostConfig, Preopen, Stdin};
 use airlock::inspect::Family;
 use airlock::manifest::Manifest;
 use airlock::plan::Fate;
 use airlock::spec::CompositionSpec;
 use airlock_tests::{
-    app_sections, compose, example_spec, import_names, paragraphs, sample_document, workspace,
+    app_sections, compose, example_spec, import_names, paragraphs, run_app, sample_document,
+    workspace,
 };
 use std::collections::BTreeMap;
 
@@ -39,14 +40,7 @@ fn run(bytes: &[u8]) -> BTreeMap<String, Vec<String>> {
         }],
         ..HostConfig::default()
     };
-    let out = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
-    assert_eq!(
-        out.exit_code,
-        0,
-        "stderr: {}\ntrap: {:?}",
-        String::from_utf8_lossy(&out.stderr),
-        out.trap
-    );
+    let out = run_app(bytes, config);
     app_sections(&out.stdout)
 }
 

@@ -7,7 +7,8 @@ use airlock::manifest::Manifest;
 use airlock::spec::CompositionSpec;
 use airlock::virtualize::{Virtuals, splitmix64};
 use airlock_tests::{
-    app_sections, compose, example_manifest, import_names, sample_document, set_grant, workspace,
+    app_sections, compose, example_manifest, import_names, run_app, sample_document, set_grant,
+    workspace,
 };
 
 /// The example app's spec with `extra` appended to its manifest (whose last
@@ -55,14 +56,7 @@ fn env_attempt(bytes: &[u8]) -> (String, u64) {
         stdin: Stdin::Bytes(sample_document()),
         ..HostConfig::default()
     };
-    let out = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
-    assert_eq!(
-        out.exit_code,
-        0,
-        "stderr: {}\ntrap: {:?}",
-        String::from_utf8_lossy(&out.stderr),
-        out.trap
-    );
+    let out = run_app(bytes, config);
     let sections = app_sections(&out.stdout);
     let line = sections["telemetry"]
         .iter()
