@@ -3,7 +3,7 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape"
+components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape -p stdio-probe -p net-probe"
 component_dir := "target/wasm32-wasip2/component"
 # The Python tools (componentize-py, wasmtime, pytest; requirements.txt).
 venv := "target/venv"
@@ -52,6 +52,16 @@ test-js: compose-libraries
 # The Python tests (tests/python): the library bundle and the readability component from Python, via wasmtime-py.
 test-python: compose-libraries
     {{ venv }}/bin/python -m pytest -q tests/python
+
+# The interposers airlock builds into its outputs (attenuated capabilities; see composer/src/attenuate),
+# by kind: crate `interpose-KIND` is checked in as composer/interposers/KIND.wasm.
+interposer_kinds := "env clock stdio http sockets"
+
+# Rebuild the prebuilt interposer components under composer/interposers/ (the composer
+# embeds them; `interposers_are_fresh` in `just test` fails when they are stale).
+interposers: setup
+    cargo build --profile component --target wasm32-wasip2 $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
+    for k in {{ interposer_kinds }}; do cp {{ component_dir }}/interpose_$k.wasm composer/interposers/$k.wasm; done
 
 # Build the library components (wasm32-wasip2, small release profile).
 build-components: setup

@@ -4,6 +4,7 @@
 //! The pipeline, one module per step (see `shared/DESIGN.md`):
 //! load (`manifest`) -> inspect -> plan -> virtualize -> compose -> verify -> report.
 
+pub mod attenuate;
 pub mod cli;
 pub mod compose;
 pub mod deny;
@@ -18,6 +19,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod report;
+pub mod settings;
 pub mod spec;
 pub mod verify;
 pub mod virtualize;

@@ -73,6 +73,93 @@ pub struct ComponentSpec {
     pub clock: Option<String>,
     /// Seeded deterministic random (NOT cryptographically secure).
     pub random: Option<RandomSpec>,
+    /// Host environment variables passed through by name (an attenuated
+    /// `wasi:cli/environment`): the library sees these, the fixed `env`
+    /// pairs, and nothing else of the host's environment.
+    pub env_from_host: Option<Vec<String>>,
+    /// `wasi:cli/exit`: `allow` (granted) or `deny` (the default: a trap
+    /// that names the call).
+    pub exit: Option<Access>,
+    /// `wasi:cli/stdout`: `allow`, `discard` (writes succeed, go nowhere) or
+    /// `deny` (the default: the stream is closed).
+    pub stdout: Option<StreamMode>,
+    /// `wasi:cli/stderr`, as `stdout`.
+    pub stderr: Option<StreamMode>,
+    /// `wasi:cli/stdin`: `allow`, `deny` (the default) or `{ fixed = "text" }`.
+    pub stdin: Option<StdinSpec>,
+    /// Outgoing HTTP passed through for these rules only, each `METHODS
+    /// AUTHORITY` (e.g. `GET *.example.com`, `GET,POST 127.0.0.1:8080`, `*
+    /// api.example.com`); any other request gets `HTTP-request-denied`.
+    pub http: Option<Vec<String>>,
+    /// TCP passed through for the listed addresses only.
+    pub sockets: Option<SocketsSpec>,
+    /// A filesystem slice: a narrowed host preopen or an embedded directory.
+    pub files: Option<FilesSpec>,
+}
+
+/// `allow` or `deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Granted from the host (the allow-list must permit it).
+    Allow,
+    /// Denied inside the output.
+    Deny,
+}
+
+/// What an output stream (stdout, stderr) may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamMode {
+    /// The host's stream (the allow-list must permit it).
+    Allow,
+    /// Writes succeed and go nowhere.
+    Discard,
+    /// Writes fail: the stream is closed.
+    Deny,
+}
+
+/// `stdin = "allow" | "deny" | { fixed = "text" }`
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum StdinSpec {
+    /// The host's stdin, or a closed one.
+    Access(Access),
+    /// These bytes, then end of stream.
+    Fixed {
+        /// The text stdin yields.
+        fixed: String,
+    },
+}
+
+/// `sockets = { connect = ["127.0.0.1:8080"], bind = [] }`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SocketsSpec {
+    /// Addresses TCP may connect to: `IP:PORT`, `IP:*`.
+    #[serde(default)]
+    pub connect: Vec<String>,
+    /// Addresses TCP may bind and listen on (default: none).
+    #[serde(default)]
+    pub bind: Vec<String>,
+}
+
+/// `files = { dir = "/docs/public", read-only = true }` (a narrowed host
+/// preopen) or `files = { embed = "assets", as = "/assets" }` (a directory
+/// of the build machine, embedded read-only in the output).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FilesSpec {
+    /// A directory under one of the host's preopens (guest path), the only
+    /// part of the host's files the library sees.
+    pub dir: Option<String>,
+    /// A directory on the build machine (relative to the manifest) to embed.
+    pub embed: Option<PathBuf>,
+    /// The preopen name the library sees (default: `dir`, or `/` for `embed`).
+    #[serde(rename = "as")]
+    pub as_name: Option<String>,
+    /// Whether writes are refused (default: true).
+    pub read_only: Option<bool>,
 }
 
 /// `random = { seed = 42 }`
@@ -112,6 +199,49 @@ impl Manifest {
             source,
         })?;
         Self::parse(&text, path)
+    }
+
+    /// Reads a manifest and applies command-line settings (`--set`) to its
+    /// components' tables before parsing.
+    pub fn load_with(
+        path: &Path,
+        settings: &[crate::settings::Setting],
+    ) -> Result<Self, ManifestError> {
+        if settings.is_empty() {
+            return Self::load(path);
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let parse_err = |message: String| ManifestError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(&text).map_err(|e| parse_err(e.to_string().trim_end().to_string()))?;
+        for s in settings {
+            let components = table
+                .get_mut("components")
+                .and_then(toml::Value::as_table_mut)
+                .ok_or_else(|| parse_err("no `[components]` to apply `--set` to".into()))?;
+            let known: Vec<String> = components.keys().map(|k| format!("`{k}`")).collect();
+            let Some(component) = components
+                .get_mut(&s.instance)
+                .and_then(toml::Value::as_table_mut)
+            else {
+                return Err(parse_err(format!(
+                    "`--set {}.{}` names no component; available: {}",
+                    s.instance,
+                    s.key,
+                    known.join(", ")
+                )));
+            };
+            component.insert(s.key.clone(), s.value.clone());
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| parse_err(e.message().to_string()))
     }
 
     /// Parses manifest text; `path` is only used in messages.

@@ -71,7 +71,7 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
     let mut errors = Vec::new();
     let mut raw = read_all(spec).unwrap_or_default();
     for inst in spec.instances.iter().skip(raw.len()) {
-        match inspect::read(&inst.path)
+        match read(&inst.path, inst.builtin)
             .and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d)))
         {
             Ok(pair) => raw.push(pair),
@@ -115,7 +115,11 @@ type File = (Vec<u8>, Decoded);
 /// Reads and decodes each distinct file once, on every core; `None` if any
 /// fails (the caller then reads them one by one and reports every error).
 fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
-    let mut paths: Vec<&Path> = spec.instances.iter().map(|i| i.path.as_path()).collect();
+    let mut paths: Vec<(&Path, Option<&'static [u8]>)> = spec
+        .instances
+        .iter()
+        .map(|i| (i.path.as_path(), i.builtin))
+        .collect();
     paths.sort();
     paths.dedup();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -129,10 +133,10 @@ fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = paths.get(i) else {
+                        let Some((path, builtin)) = paths.get(i) else {
                             return mine;
                         };
-                        let result = inspect::read(path)
+                        let result = read(path, *builtin)
                             .and_then(|b| inspect::decode(&b, path).map(|d| (b, d)))
                             .ok();
                         mine.push((i, result));
@@ -152,12 +156,20 @@ fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
             .iter()
             .map(|inst| {
                 let i = paths
-                    .binary_search(&inst.path.as_path())
+                    .binary_search(&(inst.path.as_path(), inst.builtin))
                     .expect("every path was read");
                 files[i].clone()
             })
             .collect(),
     )
+}
+
+/// A component's bytes: built into airlock (an interposer) or read from its file.
+fn read(path: &Path, builtin: Option<&'static [u8]>) -> Result<Vec<u8>, inspect::InspectError> {
+    match builtin {
+        Some(bytes) => Ok(bytes.to_vec()),
+        None => inspect::read(path),
+    }
 }
 
 /// Synthesizes one denial component per instance that has denied imports, and

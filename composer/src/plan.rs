@@ -35,6 +35,9 @@ pub struct InstancePlan {
     /// Its virtual values, one line for the audit (empty: none).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub virtual_values: String,
+    /// Its attenuated capabilities, one audit line each (empty: none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<String>,
 }
 
 /// One import and its fate.
@@ -539,6 +542,7 @@ fn plan_instance(
         imports,
         exports: dec.exports.iter().map(|e| e.name.clone()).collect(),
         virtual_values: inst.virtuals.summary(),
+        slices: inst.slices.clone(),
     }
 }
 
@@ -613,8 +617,21 @@ fn shared_dependencies(
                         }
                         continue;
                     };
+                    // A provider that exports the dependency, even while
+                    // importing it too (the stdio interposer serves its own
+                    // `wasi:io` over the host's), hands out its export's types.
+                    let exports_it = InterfaceName::parse(&dep_name).is_some_and(|d| {
+                        instances[p]
+                            .exports
+                            .iter()
+                            .any(|e| InterfaceName::parse(e).is_some_and(|e| e.serves(&d)))
+                    });
                     let theirs = fate_of(&instances[p], &dep_name);
                     let same = match (&mine, &theirs) {
+                        // A problem already reported, or not an interface.
+                        (None, _) => true,
+                        (Some(Fate::Linked { provider: a, .. }), _) if exports_it => *a == provider,
+                        _ if exports_it => false,
                         (a, b) if host(a) && host(b) => true,
                         (
                             Some(Fate::Linked { provider: a, .. }),
@@ -622,8 +639,6 @@ fn shared_dependencies(
                         ) => a == b,
                         // The provider exports the dependency itself.
                         (Some(Fate::Linked { provider: a, .. }), None) => *a == provider,
-                        // A problem already reported, or not an interface.
-                        (None, _) => true,
                         _ => false,
                     };
                     if !same {

@@ -71,6 +71,21 @@ impl Report {
                 let _ = writeln!(out, "  {}: {}", inst.name, inst.virtual_values);
             }
         }
+        let with_slices: Vec<_> = self
+            .plan
+            .instances
+            .iter()
+            .filter(|i| !i.slices.is_empty())
+            .collect();
+        if !with_slices.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nslices (host capabilities passed through narrowed, enforced inside the output):"
+            );
+            for inst in with_slices {
+                let _ = writeln!(out, "  {}: {}", inst.name, inst.slices.join("; "));
+            }
+        }
         let _ = writeln!(out, "\noutput imports ({}):", self.output_imports.0.len());
         if self.output_imports.0.is_empty() {
             let _ = writeln!(out, "  (none: the output needs nothing from its host)");

@@ -1,6 +1,7 @@
 //! The resolved input of a composition, whichever way it was given: from a
 //! manifest (`airlock.toml`) or from command-line flags (wac-plug style).
 
+use crate::attenuate::{self, Slices};
 use crate::manifest::Manifest;
 use crate::policy::{Pattern, PatternError, PatternSet};
 use crate::virtualize::{Virtuals, parse_clock};
@@ -27,8 +28,11 @@ pub struct CompositionSpec {
 pub struct InstanceSpec {
     /// The instance's name (manifest key or file stem).
     pub name: String,
-    /// Where its component file is.
+    /// Where its component file is (for a built-in interposer, a label such
+    /// as `<built-in env interposer>`).
     pub path: PathBuf,
+    /// The component's bytes when it is built into airlock (an interposer).
+    pub builtin: Option<&'static [u8]>,
     /// What of the allow-list it may reach.
     pub grant: PatternSet,
     /// Explicit wiring: imports matching the pattern come from the named instance.
@@ -38,6 +42,9 @@ pub struct InstanceSpec {
     /// Virtual values served inside the output instead of denials (`env`,
     /// `args`, `cwd`, `clock`, `random`).
     pub virtuals: Virtuals,
+    /// The audit's lines for the instance's attenuated capabilities (e.g.
+    /// `env LANG (host)`, `http GET *.example.com`).
+    pub slices: Vec<String>,
 }
 
 /// A spec that does not hold together.
@@ -96,6 +103,14 @@ pub enum SpecError {
         /// The component names (file stems).
         available: String,
     },
+    /// `--set NAME.KEY=...` names no component.
+    #[error("`--set {name}=...` names no component; available: {available}")]
+    UnknownSetTarget {
+        /// `NAME.KEY` as written.
+        name: String,
+        /// The component names.
+        available: String,
+    },
     /// Two components share a name (e.g. two plugs with the same file stem).
     #[error("two components are named `{name}`; rename one of the files")]
     DuplicateName {
@@ -138,14 +153,23 @@ impl CompositionSpec {
                     Ok((p, target.clone()))
                 })
                 .collect::<Result<_, SpecError>>()?;
-            instances.push(InstanceSpec {
+            let slices = attenuate::slices(c, base).map_err(|e| SpecError::BadVirtual {
+                instance: name.clone(),
+                key: e.key,
+                message: e.message,
+            })?;
+            let mut inst = InstanceSpec {
                 name: name.clone(),
                 path: base.join(&c.path),
+                builtin: None,
                 grant: patterns(&c.grant, &format!("components.{name}.grant"))?,
                 wire,
                 deny: patterns(&c.deny, &format!("components.{name}.deny"))?,
                 virtuals: virtuals(name, c)?,
-            });
+                slices: Vec::new(),
+            };
+            instances.extend(add_slices(&mut inst, slices)?);
+            instances.push(inst);
         }
         let exports: Vec<String> = manifest
             .output
@@ -210,6 +234,8 @@ impl CompositionSpec {
                 wire: Vec::new(),
                 deny: deny_set.clone(),
                 virtuals: Virtuals::default(),
+                builtin: None,
+                slices: Vec::new(),
             });
         }
         // A grant for a name that is no component is a typo, not a no-op.
@@ -236,6 +262,48 @@ impl CompositionSpec {
         };
         spec.check()?;
         Ok(spec)
+    }
+
+    /// Applies command-line settings (`--set NAME.KEY=VALUE`) to the plug
+    /// form's instances: their virtual values and slices. `base` resolves
+    /// relative paths in them (embedded files).
+    pub fn with_settings(
+        mut self,
+        settings: &[crate::settings::Setting],
+        base: &Path,
+    ) -> Result<Self, SpecError> {
+        if let Some(s) = settings
+            .iter()
+            .find(|s| self.instance(&s.instance).is_none())
+        {
+            return Err(SpecError::UnknownSetTarget {
+                name: format!("{}.{}", s.instance, s.key),
+                available: self.available(),
+            });
+        }
+        let mut added = Vec::new();
+        for inst in &mut self.instances {
+            if !settings.iter().any(|s| s.instance == inst.name) {
+                continue;
+            }
+            let c = crate::settings::component(&inst.name, &inst.path, settings).map_err(
+                |message| SpecError::BadVirtual {
+                    instance: inst.name.clone(),
+                    key: "--set",
+                    message,
+                },
+            )?;
+            inst.virtuals = virtuals(&inst.name, &c)?;
+            let slices = attenuate::slices(&c, base).map_err(|e| SpecError::BadVirtual {
+                instance: inst.name.clone(),
+                key: e.key,
+                message: e.message,
+            })?;
+            added.extend(add_slices(inst, slices)?);
+        }
+        self.instances.extend(added);
+        self.check()?;
+        Ok(self)
     }
 
     /// Makes the output re-export the exports of these instances too (after
@@ -312,9 +380,11 @@ impl CompositionSpec {
 
 /// The virtual values of `[components.NAME]`.
 fn virtuals(name: &str, c: &crate::manifest::ComponentSpec) -> Result<Virtuals, SpecError> {
+    // An offset clock is a slice (an interposer over the host's clock), not a value.
     let clock = c
         .clock
         .as_deref()
+        .filter(|c| !c.starts_with("offset:"))
         .map(parse_clock)
         .transpose()
         .map_err(|message| SpecError::BadVirtual {
@@ -322,16 +392,64 @@ fn virtuals(name: &str, c: &crate::manifest::ComponentSpec) -> Result<Virtuals, 
             key: "clock",
             message,
         })?;
+    // With `env-from-host`, the environment filter serves the fixed values too.
+    let fixed_env = c.env_from_host.is_none();
     Ok(Virtuals {
         env: c
             .env
             .as_ref()
+            .filter(|_| fixed_env)
             .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        args: c.args.clone(),
-        cwd: c.cwd.clone(),
+        args: c.args.clone().filter(|_| fixed_env),
+        cwd: c.cwd.clone().filter(|_| fixed_env),
         clock,
         random_seed: c.random.as_ref().map(|r| r.seed),
+        config: None,
     })
+}
+
+/// Adds `slices` to the library instance `inst` (wires, grants, audit lines)
+/// and returns the interposer instances that serve them.
+fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpec>, SpecError> {
+    let name = inst.name.clone();
+    let pattern = |text: &str, key: &str| -> Result<Pattern, SpecError> {
+        text.parse().map_err(|source| SpecError::Pattern {
+            context: format!("components.{name}.{key}"),
+            source,
+        })
+    };
+    let mut interposers = Vec::new();
+    for (interface, key) in &slices.grants {
+        inst.grant.0.push(pattern(interface, key)?);
+    }
+    for (interface, key) in &slices.denies {
+        inst.deny.0.push(pattern(interface, key)?);
+    }
+    inst.slices = slices.summary;
+    for i in slices.interposers {
+        let interposer = format!("{name}.{}", i.kind);
+        for wire in &i.wires {
+            inst.wire.push((pattern(wire, i.kind)?, interposer.clone()));
+        }
+        for grant in &i.library_grants {
+            inst.grant.0.push(pattern(grant, i.kind)?);
+        }
+        inst.slices.push(i.summary.clone());
+        interposers.push(InstanceSpec {
+            name: interposer.clone(),
+            path: PathBuf::from(format!("<built-in {} interposer>", i.kind)),
+            builtin: Some(i.wasm),
+            grant: patterns(&i.grants, &format!("components.{name}.{}", i.kind))?,
+            wire: Vec::new(),
+            deny: patterns(&[attenuate::CONFIG_INTERFACE], "the interposer's settings")?,
+            virtuals: Virtuals {
+                config: Some(i.config),
+                ..Virtuals::default()
+            },
+            slices: Vec::new(),
+        });
+    }
+    Ok(interposers)
 }
 
 fn patterns<S: AsRef<str>>(items: &[S], context: &str) -> Result<PatternSet, SpecError> {

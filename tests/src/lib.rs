@@ -2,6 +2,8 @@
 //! composing the example app with a tweaked policy, and reading an output's
 //! imports straight from its bytes (independently of the composer's plan).
 
+pub mod net;
+pub mod probe;
 pub mod randgen;
 
 use airlock::manifest::Manifest;
@@ -33,7 +35,7 @@ pub fn example_spec() -> Result<CompositionSpec> {
     let path = example_manifest();
     let manifest = Manifest::load(&path)?;
     let spec = CompositionSpec::from_manifest(&manifest, &path)?;
-    for inst in &spec.instances {
+    for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
         anyhow::ensure!(
             inst.path.exists(),
             "`{}` is missing: run `just build-components` first",
@@ -41,6 +43,66 @@ pub fn example_spec() -> Result<CompositionSpec> {
         );
     }
     Ok(spec)
+}
+
+/// The example app's spec with `extra` appended to its manifest (whose last
+/// table is `[components.telemetry]`).
+pub fn example_spec_with_telemetry(extra: &str) -> CompositionSpec {
+    let path = example_manifest();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.trim_end()
+            .rsplit("\n\n")
+            .next()
+            .unwrap()
+            .starts_with("[components.telemetry]"),
+        "the example manifest ends with the telemetry table"
+    );
+    let text = format!("{}\n{extra}\n", text.trim_end());
+    let manifest = Manifest::parse(&text, &path).unwrap();
+    let spec = CompositionSpec::from_manifest(&manifest, &path).unwrap();
+    for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
+        assert!(
+            inst.path.exists(),
+            "`{}` is missing: run `just build-components` first",
+            inst.path.display()
+        );
+    }
+    spec
+}
+
+/// Runs the composed app on the sample; returns the telemetry `env` attempt and
+/// how many `get-environment` calls reached the host.
+pub fn telemetry_env_attempt(bytes: &[u8]) -> (String, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = airlock::host::HostConfig {
+        dirs: vec![airlock::host::Preopen {
+            host: dir.path().into(),
+            guest: "/data".into(),
+            read_only: true,
+        }],
+        args: vec!["app.wasm".into()],
+        env: vec![
+            ("HOME".into(), "/host".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "host-secret".into()),
+            ("LANG".into(), "C".into()),
+        ],
+        stdin: airlock::host::Stdin::Bytes(sample_document()),
+        ..airlock::host::HostConfig::default()
+    };
+    let out = run_app(bytes, config);
+    let sections = app_sections(&out.stdout);
+    let line = sections["telemetry"]
+        .iter()
+        .find_map(|l| l.strip_prefix("attempt env: "))
+        .expect("telemetry reports an env attempt")
+        .to_string();
+    let calls = out
+        .calls
+        .get("wasi:cli/environment#get-environment")
+        .copied()
+        .unwrap_or(0);
+    (line, calls)
 }
 
 /// Replaces the allow-list of a spec.

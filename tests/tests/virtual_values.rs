@@ -3,77 +3,16 @@
 //! records every authority-yielding call it serves.
 
 use airlock::host::{self, HostConfig, Preopen, Session, Stdin, Val};
-use airlock::manifest::Manifest;
 use airlock::spec::CompositionSpec;
 use airlock::virtualize::{Virtuals, splitmix64};
+use airlock_tests::probe::write_probe;
 use airlock_tests::{
-    app_sections, compose, example_manifest, import_names, run_app, sample_document, set_grant,
-    workspace,
+    compose, example_spec_with_telemetry, import_names, set_grant, telemetry_env_attempt,
 };
-
-/// The example app's spec with `extra` appended to its manifest (whose last
-/// table is `[components.telemetry]`).
-fn example_with_telemetry(extra: &str) -> CompositionSpec {
-    let path = example_manifest();
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.trim_end()
-            .rsplit("\n\n")
-            .next()
-            .unwrap()
-            .starts_with("[components.telemetry]"),
-        "the example manifest ends with the telemetry table"
-    );
-    let text = format!("{}\n{extra}\n", text.trim_end());
-    let manifest = Manifest::parse(&text, &path).unwrap();
-    let spec = CompositionSpec::from_manifest(&manifest, &path).unwrap();
-    for inst in &spec.instances {
-        assert!(
-            inst.path.exists(),
-            "`{}` is missing: run `just build-components` first",
-            inst.path.display()
-        );
-    }
-    spec
-}
-
-/// Runs the composed app on the sample; returns the telemetry `env` attempt and
-/// how many `get-environment` calls reached the host.
-fn env_attempt(bytes: &[u8]) -> (String, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = HostConfig {
-        dirs: vec![Preopen {
-            host: dir.path().into(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
-        args: vec!["app.wasm".into()],
-        env: vec![
-            ("HOME".into(), "/host".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "host-secret".into()),
-            ("LANG".into(), "C".into()),
-        ],
-        stdin: Stdin::Bytes(sample_document()),
-        ..HostConfig::default()
-    };
-    let out = run_app(bytes, config);
-    let sections = app_sections(&out.stdout);
-    let line = sections["telemetry"]
-        .iter()
-        .find_map(|l| l.strip_prefix("attempt env: "))
-        .expect("telemetry reports an env attempt")
-        .to_string();
-    let calls = out
-        .calls
-        .get("wasi:cli/environment#get-environment")
-        .copied()
-        .unwrap_or(0);
-    (line, calls)
-}
 
 #[test]
 fn telemetry_sees_exactly_its_virtual_environment_and_never_the_hosts() {
-    let spec = example_with_telemetry(r#"env = { HOME = "/virtual" }"#);
+    let spec = example_spec_with_telemetry(r#"env = { HOME = "/virtual" }"#);
     let composed = compose(&spec).unwrap();
     let audit = composed.report.to_text();
     assert!(
@@ -88,7 +27,7 @@ fn telemetry_sees_exactly_its_virtual_environment_and_never_the_hosts() {
             .iter()
             .any(|n| n.starts_with("wasi:cli/environment@")),
     );
-    let (line, host_calls) = env_attempt(&composed.bytes);
+    let (line, host_calls) = telemetry_env_attempt(&composed.bytes);
     assert!(
         line.contains("1 variables visible; HOME found, AWS_SECRET_ACCESS_KEY not found"),
         "{line}"
@@ -97,10 +36,10 @@ fn telemetry_sees_exactly_its_virtual_environment_and_never_the_hosts() {
 
     // Control: granted the environment, the same library sees the host's
     // three variables through the host, and the recorder counts the call.
-    let mut granted = example_with_telemetry("");
+    let mut granted = example_spec_with_telemetry("");
     set_grant(&mut granted, "telemetry", &["wasi:cli/environment"]);
     let composed = compose(&granted).unwrap();
-    let (line, host_calls) = env_attempt(&composed.bytes);
+    let (line, host_calls) = telemetry_env_attempt(&composed.bytes);
     assert!(
         line.contains("3 variables visible; HOME found, AWS_SECRET_ACCESS_KEY found"),
         "{line}"
@@ -110,7 +49,7 @@ fn telemetry_sees_exactly_its_virtual_environment_and_never_the_hosts() {
 
 #[test]
 fn virtual_values_for_a_granted_interface_are_refused() {
-    let mut spec = example_with_telemetry(r#"env = { HOME = "/virtual" }"#);
+    let mut spec = example_spec_with_telemetry(r#"env = { HOME = "/virtual" }"#);
     set_grant(&mut spec, "telemetry", &["wasi:cli/environment"]);
     let err = compose(&spec).err().expect("refused").to_string();
     assert!(
@@ -120,85 +59,10 @@ fn virtual_values_for_a_granted_interface_are_refused() {
     assert!(err.contains("granted (by `wasi:cli/environment`)"), "{err}");
 }
 
-/// A component that exports what it gets from random, clocks and the
-/// environment, so a test can call them directly.
-const PROBE_WIT: &str = "package test:probe;
-interface rng {
-    bytes: func(n: u64) -> list<u8>;
-    random-u64: func() -> u64;
-    insecure-bytes: func(n: u64) -> list<u8>;
-    seed: func() -> tuple<u64, u64>;
-    wall: func() -> u64;
-    wall-nanos: func() -> u32;
-    monotonic: func() -> u64;
-    env: func() -> list<tuple<string, string>>;
-    args: func() -> list<string>;
-    cwd: func() -> option<string>;
-}
-world probe {
-    import wasi:random/random@0.2.12;
-    import wasi:random/insecure@0.2.12;
-    import wasi:random/insecure-seed@0.2.12;
-    import wasi:clocks/wall-clock@0.2.12;
-    import wasi:clocks/monotonic-clock@0.2.12;
-    import wasi:cli/environment@0.2.12;
-    export rng;
-}";
-
-/// Each export forwards to the import, returning the import's return area.
-const PROBE_WAT: &str = r#"(module
-  (import "wasi:random/random@0.2.12" "get-random-bytes" (func $bytes (param i64 i32)))
-  (import "wasi:random/random@0.2.12" "get-random-u64" (func $u64 (result i64)))
-  (import "wasi:random/insecure@0.2.12" "get-insecure-random-bytes" (func $ibytes (param i64 i32)))
-  (import "wasi:random/insecure-seed@0.2.12" "insecure-seed" (func $seed (param i32)))
-  (import "wasi:clocks/wall-clock@0.2.12" "now" (func $now (param i32)))
-  (import "wasi:clocks/monotonic-clock@0.2.12" "now" (func $mono (result i64)))
-  (import "wasi:cli/environment@0.2.12" "get-environment" (func $env (param i32)))
-  (import "wasi:cli/environment@0.2.12" "get-arguments" (func $args (param i32)))
-  (import "wasi:cli/environment@0.2.12" "initial-cwd" (func $cwd (param i32)))
-  (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 1024))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    global.get $bump
-    local.get 2
-    i32.add
-    i32.const 1
-    i32.sub
-    i32.const 0
-    local.get 2
-    i32.sub
-    i32.and
-    local.tee $p
-    local.get 3
-    i32.add
-    global.set $bump
-    local.get $p)
-  (func (export "test:probe/rng#bytes") (param i64) (result i32)
-    local.get 0 i32.const 16 call $bytes i32.const 16)
-  (func (export "test:probe/rng#random-u64") (result i64) call $u64)
-  (func (export "test:probe/rng#insecure-bytes") (param i64) (result i32)
-    local.get 0 i32.const 16 call $ibytes i32.const 16)
-  (func (export "test:probe/rng#seed") (result i32) i32.const 16 call $seed i32.const 16)
-  (func (export "test:probe/rng#wall") (result i64) i32.const 16 call $now i32.const 16 i64.load)
-  (func (export "test:probe/rng#wall-nanos") (result i32)
-    i32.const 16 call $now i32.const 24 i32.load)
-  (func (export "test:probe/rng#monotonic") (result i64) call $mono)
-  (func (export "test:probe/rng#env") (result i32) i32.const 16 call $env i32.const 16)
-  (func (export "test:probe/rng#args") (result i32) i32.const 16 call $args i32.const 16)
-  (func (export "test:probe/rng#cwd") (result i32) i32.const 16 call $cwd i32.const 16)
-)"#;
-
 /// The probe composed alone, nothing granted, with these virtual values.
 fn probe(dir: &std::path::Path, virtuals: Virtuals) -> Vec<u8> {
     let path = dir.join("probe.wasm");
-    let bytes = airlock::testkit::component_from_wat(
-        PROBE_WIT,
-        PROBE_WAT,
-        Some(&workspace().join("wit/deps")),
-    )
-    .unwrap();
-    std::fs::write(&path, bytes).unwrap();
+    write_probe(&path);
     let mut spec = CompositionSpec::from_plugs(&path, &[], &[], &[], &[]).unwrap();
     spec.instances[0].virtuals = virtuals;
     let composed = compose(&spec).unwrap();

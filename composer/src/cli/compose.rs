@@ -17,6 +17,8 @@ Examples:
   airlock compose app.wasm --plug stats.wasm --plug telemetry.wasm \\
       --allow 'wasi:cli/std*@0.2' --allow 'wasi:io/*@0.2' -o app.composed.wasm
   airlock compose app.wasm --plug kv.wasm --deny 'demo:cache/*' -o out.wasm --format json
+  airlock compose app.wasm --plug telemetry.wasm --allow 'wasi:cli/environment@0.2' --allow 'wasi:clocks/wall-clock@0.2' \\
+      --set 'telemetry.env-from-host=[\"LANG\"]' --set telemetry.clock=offset:+3600 -o out.wasm
   airlock compose markdown.wasm --plug text.wasm --plug stats.wasm \\
       --export text --export stats -o libraries.wasm
 
@@ -40,6 +42,11 @@ pub struct ComposeArgs {
     /// Virtualize matching non-WASI imports as denied (WASI imports are denied unless granted).
     #[arg(long, value_name = "PATTERN")]
     pub deny: Vec<String>,
+    /// A virtual value or slice for component NAME, as its manifest key would
+    /// be written (TOML; a bare word is a string), e.g.
+    /// `--set 'telemetry.env-from-host=["LANG"]'` or `--set lib.clock=offset:+3600`.
+    #[arg(long, value_name = "NAME.KEY=VALUE", value_parser = crate::settings::parse)]
+    pub set: Vec<crate::settings::Setting>,
     /// Re-export the exports of plug NAME (its file stem) too, e.g. to bundle several libraries.
     #[arg(long, value_name = "NAME")]
     pub export: Vec<String>,
@@ -67,7 +74,8 @@ pub fn load_spec(
     args: Option<&ComposeArgs>,
 ) -> Result<(CompositionSpec, Option<PathBuf>), Error> {
     if let Some(path) = manifest {
-        let m = Manifest::load(path)?;
+        let settings = args.map(|a| a.set.as_slice()).unwrap_or_default();
+        let m = Manifest::load_with(path, settings)?;
         let default_out = m
             .output
             .path
@@ -84,7 +92,8 @@ pub fn load_spec(
         .as_ref()
         .expect("clap requires root without --manifest");
     let spec = CompositionSpec::from_plugs(root, &args.plug, &args.allow, &args.grant, &args.deny)?
-        .export_also(&args.export)?;
+        .export_also(&args.export)?
+        .with_settings(&args.set, std::path::Path::new("."))?;
     Ok((spec, None))
 }
 

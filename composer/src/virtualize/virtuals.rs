@@ -28,6 +28,9 @@ pub struct Virtuals {
     pub clock: Option<u64>,
     /// The seed of the deterministic (not secure) random generator.
     pub random_seed: Option<u64>,
+    /// An interposer's settings: `airlock:interpose/config.get` returns
+    /// these (see `attenuate`).
+    pub config: Option<Vec<String>>,
 }
 
 impl Virtuals {
@@ -52,6 +55,9 @@ impl Virtuals {
         if self.clock.is_some() {
             out.push(("wasi:clocks/wall-clock", "clock"));
             out.push(("wasi:clocks/monotonic-clock", "clock"));
+        }
+        if self.config.is_some() {
+            out.push((crate::attenuate::CONFIG_INTERFACE, "config"));
         }
         if self.random_seed.is_some() {
             for iface in [
@@ -106,6 +112,13 @@ impl Virtuals {
                 Some((
                     fixed(quoted(&text)),
                     Body::Static(StaticData::Pairs(env.clone())),
+                ))
+            }
+            ("airlock:interpose/config", "get") => {
+                let lines = self.config.as_ref()?;
+                Some((
+                    fixed(format!("{} settings", lines.len())),
+                    Body::Static(StaticData::Strings(lines.clone())),
                 ))
             }
             ("wasi:cli/environment", "get-arguments") => {
