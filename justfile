@@ -65,7 +65,7 @@ interposers: setup
 
 # Build the library components (wasm32-wasip2, small release profile).
 build-components: setup
-    cargo build --profile component --target wasm32-wasip2 {{ components }}
+    cargo build --profile component --target wasm32-wasip2 {{ components }} $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
 
 # Build the components and the `airlock` CLI.
 build: build-components

@@ -125,8 +125,25 @@ impl Report {
             } else {
                 ""
             };
-            let _ = writeln!(out, "  \"{}\" [label=\"{}\"{style}];", inst.name, inst.name);
+            // An interposer (it takes settings) is drawn rounded; a library
+            // with slices lists them under its name.
+            let interposer = inst
+                .imports
+                .iter()
+                .any(|i| i.name.starts_with(crate::attenuate::CONFIG_INTERFACE));
+            let style = if interposer {
+                format!("{style}, style=rounded, color=blue")
+            } else {
+                style.to_string()
+            };
+            let label: String = std::iter::once(inst.name.as_str())
+                .chain(inst.slices.iter().map(String::as_str))
+                .map(|l| l.replace('"', "\\\""))
+                .collect::<Vec<_>>()
+                .join("\\n");
+            let _ = writeln!(out, "  \"{}\" [label=\"{label}\"{style}];", inst.name);
             let mut denied = Vec::new();
+            let mut virtuals = Vec::new();
             for import in &inst.imports {
                 match &import.fate {
                     Fate::Linked { provider, .. } => {
@@ -143,6 +160,9 @@ impl Report {
                             inst.name, import.name
                         );
                     }
+                    Fate::Denied { reason, .. } if reason == "virtual" => {
+                        virtuals.push(import.name.as_str());
+                    }
                     Fate::Denied { .. } => denied.push(import.name.as_str()),
                 }
             }
@@ -152,6 +172,14 @@ impl Report {
                     "  \"{0} denials\" [shape=octagon, color=red, label=\"denied:\\n{1}\"];\n  \"{0} denials\" -> \"{0}\" [style=dashed, color=red];",
                     inst.name,
                     denied.join("\\n")
+                );
+            }
+            if !virtuals.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  \"{0} values\" [shape=note, color=blue, label=\"virtual values:\\n{1}\"];\n  \"{0} values\" -> \"{0}\" [style=dashed, color=blue];",
+                    inst.name,
+                    virtuals.join("\\n")
                 );
             }
         }

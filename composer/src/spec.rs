@@ -425,7 +425,6 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
     for (interface, key) in &slices.denies {
         inst.deny.0.push(pattern(interface, key)?);
     }
-    inst.slices = slices.summary;
     for i in slices.interposers {
         let interposer = format!("{name}.{}", i.kind);
         for wire in &i.wires {
@@ -449,6 +448,7 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
             slices: Vec::new(),
         });
     }
+    inst.slices.extend(slices.summary);
     Ok(interposers)
 }
 
