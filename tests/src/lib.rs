@@ -48,6 +48,11 @@ pub fn example_spec() -> Result<CompositionSpec> {
 /// The example app's spec with `extra` appended to its manifest (whose last
 /// table is `[components.telemetry]`).
 pub fn example_spec_with_telemetry(extra: &str) -> CompositionSpec {
+    try_example_spec_with_telemetry(extra).unwrap()
+}
+
+/// [`example_spec_with_telemetry`], returning the manifest's or spec's error.
+pub fn try_example_spec_with_telemetry(extra: &str) -> Result<CompositionSpec> {
     let path = example_manifest();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
@@ -59,16 +64,16 @@ pub fn example_spec_with_telemetry(extra: &str) -> CompositionSpec {
         "the example manifest ends with the telemetry table"
     );
     let text = format!("{}\n{extra}\n", text.trim_end());
-    let manifest = Manifest::parse(&text, &path).unwrap();
-    let spec = CompositionSpec::from_manifest(&manifest, &path).unwrap();
+    let manifest = Manifest::parse(&text, &path)?;
+    let spec = CompositionSpec::from_manifest(&manifest, &path)?;
     for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
-        assert!(
+        anyhow::ensure!(
             inst.path.exists(),
             "`{}` is missing: run `just build-components` first",
             inst.path.display()
         );
     }
-    spec
+    Ok(spec)
 }
 
 /// Runs the composed app on the sample; returns the telemetry `env` attempt and
