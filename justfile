@@ -3,7 +3,7 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape -p stdio-probe -p net-probe"
+components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape -p stdio-probe -p net-probe -p fs-probe"
 component_dir := "target/wasm32-wasip2/component"
 # The Python tools (componentize-py, wasmtime, pytest; requirements.txt).
 venv := "target/venv"
@@ -55,7 +55,7 @@ test-python: compose-libraries
 
 # The interposers airlock builds into its outputs (attenuated capabilities; see composer/src/attenuate),
 # by kind: crate `interpose-KIND` is checked in as composer/interposers/KIND.wasm.
-interposer_kinds := "env clock stdio http sockets"
+interposer_kinds := "env clock stdio http sockets files"
 
 # Rebuild the prebuilt interposer components under composer/interposers/ (the composer
 # embeds them; `interposers_are_fresh` in `just test` fails when they are stale).

@@ -1,0 +1,463 @@
+//! The exported `descriptor` over the host's, and the walk that keeps every
+//! host call under the narrowed root.
+
+use crate::bindings::airlock::interpose::config;
+use crate::bindings::exports::wasi::filesystem::preopens::Guest as PreopensGuest;
+use crate::bindings::exports::wasi::filesystem::types::{
+    Advice, Descriptor, DescriptorBorrow, DescriptorFlags, DescriptorStat, DescriptorType,
+    DirectoryEntry, DirectoryEntryStream, ErrorCode, Filesize, Guest, GuestDescriptor,
+    GuestDirectoryEntryStream, InputStream, MetadataHashValue, NewTimestamp, OpenFlags,
+    OutputStream, PathFlags,
+};
+use crate::bindings::wasi::filesystem::preopens as host_preopens;
+use crate::bindings::wasi::filesystem::types as host;
+use crate::bindings::wasi::io::error::Error;
+use crate::path::{self, Refusal, Settings};
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+pub struct Component;
+
+/// How many symlinks one path may pass through (as Linux's `MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
+
+/// The narrowed root, shared by every descriptor opened under it.
+struct Root {
+    dir: host::Descriptor,
+    read_only: bool,
+}
+
+impl Root {
+    /// How directories on the way are opened: they can be changed only when
+    /// the slice is writable (the host checks the flag on every change).
+    fn dir_flags(&self) -> host::DescriptorFlags {
+        dir_flags(self.read_only)
+    }
+}
+
+fn dir_flags(read_only: bool) -> host::DescriptorFlags {
+    if read_only {
+        host::DescriptorFlags::READ
+    } else {
+        host::DescriptorFlags::READ | host::DescriptorFlags::MUTATE_DIRECTORY
+    }
+}
+
+/// A descriptor the library holds: the host's, its place under the root.
+pub struct Desc {
+    /// `None`: this is the root itself.
+    host: Option<host::Descriptor>,
+    root: Rc<Root>,
+    /// Components under the root (directories: where relative paths start).
+    path: Vec<String>,
+}
+
+/// Where a path leads: the host directory holding its last component.
+struct Place {
+    /// `None`: the root.
+    parent: Option<host::Descriptor>,
+    /// The last component (`.` for the root itself).
+    name: String,
+    /// The full resolved components under the root.
+    path: Vec<String>,
+}
+
+impl Place {
+    fn dir<'a>(&'a self, root: &'a Root) -> &'a host::Descriptor {
+        self.parent.as_ref().unwrap_or(&root.dir)
+    }
+}
+
+fn refused(r: Refusal) -> ErrorCode {
+    match r {
+        Refusal::Escape => ErrorCode::NotPermitted,
+        Refusal::Invalid => ErrorCode::Invalid,
+    }
+}
+
+fn code(e: host::ErrorCode) -> ErrorCode {
+    // The two enums are the same WIT enum, generated twice: same order.
+    // SAFETY: `e as u8` is a valid discriminant of the same WIT enum.
+    unsafe { ErrorCode::_lift(e as u8) }
+}
+
+impl Desc {
+    fn host(&self) -> &host::Descriptor {
+        self.host.as_ref().unwrap_or(&self.root.dir)
+    }
+
+    fn writable(&self) -> Result<(), ErrorCode> {
+        if self.root.read_only {
+            Err(ErrorCode::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Resolves `path` (relative to this descriptor) under the root: every
+    /// directory on the way is opened from the root one component at a time
+    /// without following symlinks; a symlink met is resolved here, and the
+    /// last component too when `follow` is set.
+    fn place(&self, path: &str, follow: bool) -> Result<Place, ErrorCode> {
+        let mut parts = path::normalize(&self.path, path).map_err(refused)?;
+        let root = &self.root;
+        let mut links = 0;
+        'walk: loop {
+            let mut parent: Option<host::Descriptor> = None;
+            for i in 0..parts.len() {
+                let last = i + 1 == parts.len();
+                let dir = parent.as_ref().unwrap_or(&root.dir);
+                let name = parts[i].as_str();
+                if !last || follow {
+                    match dir.stat_at(host::PathFlags::empty(), name) {
+                        Ok(st) if st.type_ == host::DescriptorType::SymbolicLink => {
+                            links += 1;
+                            if links > MAX_LINKS {
+                                return Err(ErrorCode::Loop);
+                            }
+                            let target = dir.readlink_at(name).map_err(code)?;
+                            let mut next =
+                                path::normalize(&parts[..i], &target).map_err(refused)?;
+                            next.extend(parts.drain(i + 1..));
+                            parts = next;
+                            continue 'walk;
+                        }
+                        Ok(_) => {}
+                        // A missing last component may be about to be created.
+                        Err(host::ErrorCode::NoEntry) if last => {}
+                        Err(e) => return Err(code(e)),
+                    }
+                }
+                if last {
+                    let name = parts[i].clone();
+                    return Ok(Place {
+                        parent,
+                        name,
+                        path: parts,
+                    });
+                }
+                let next = dir
+                    .open_at(
+                        host::PathFlags::empty(),
+                        name,
+                        host::OpenFlags::DIRECTORY,
+                        root.dir_flags(),
+                    )
+                    .map_err(code)?;
+                parent = Some(next);
+            }
+            // No components: the root itself.
+            return Ok(Place {
+                parent: None,
+                name: ".".to_string(),
+                path: parts,
+            });
+        }
+    }
+
+    fn child(&self, host: host::Descriptor, path: Vec<String>) -> Descriptor {
+        Descriptor::new(Desc {
+            host: Some(host),
+            root: self.root.clone(),
+            path,
+        })
+    }
+}
+
+fn follows(flags: PathFlags) -> bool {
+    flags.contains(PathFlags::SYMLINK_FOLLOW)
+}
+
+fn timestamp(t: NewTimestamp) -> host::NewTimestamp {
+    match t {
+        NewTimestamp::NoChange => host::NewTimestamp::NoChange,
+        NewTimestamp::Now => host::NewTimestamp::Now,
+        NewTimestamp::Timestamp(d) => host::NewTimestamp::Timestamp(d),
+    }
+}
+
+fn kind(t: host::DescriptorType) -> DescriptorType {
+    // SAFETY: the same WIT enum, generated twice (see `code`).
+    unsafe { DescriptorType::_lift(t as u8) }
+}
+
+fn stat(s: host::DescriptorStat) -> DescriptorStat {
+    DescriptorStat {
+        type_: kind(s.type_),
+        link_count: s.link_count,
+        size: s.size,
+        data_access_timestamp: s.data_access_timestamp,
+        data_modification_timestamp: s.data_modification_timestamp,
+        status_change_timestamp: s.status_change_timestamp,
+    }
+}
+
+fn hash(h: host::MetadataHashValue) -> MetadataHashValue {
+    MetadataHashValue {
+        lower: h.lower,
+        upper: h.upper,
+    }
+}
+
+impl GuestDescriptor for Desc {
+    fn read_via_stream(&self, offset: Filesize) -> Result<InputStream, ErrorCode> {
+        let stream = self.host().read_via_stream(offset).map_err(code)?;
+        // Never taken: it keeps `wasi:io/poll` among the interposer's imports
+        // (a stream's `subscribe` returns a pollable), so the library and the
+        // interposer visibly share the host's, as the planner requires of
+        // every interface owning a resource the streams' types reach.
+        if core::hint::black_box(false) {
+            drop(stream.subscribe());
+        }
+        Ok(stream)
+    }
+    fn write_via_stream(&self, offset: Filesize) -> Result<OutputStream, ErrorCode> {
+        self.writable()?;
+        self.host().write_via_stream(offset).map_err(code)
+    }
+    fn append_via_stream(&self) -> Result<OutputStream, ErrorCode> {
+        self.writable()?;
+        self.host().append_via_stream().map_err(code)
+    }
+    fn advise(&self, offset: Filesize, length: Filesize, advice: Advice) -> Result<(), ErrorCode> {
+        // SAFETY: the same WIT enum, generated twice (see `code`).
+        let advice = unsafe { host::Advice::_lift(advice as u8) };
+        self.host().advise(offset, length, advice).map_err(code)
+    }
+    fn sync_data(&self) -> Result<(), ErrorCode> {
+        self.host().sync_data().map_err(code)
+    }
+    fn get_flags(&self) -> Result<DescriptorFlags, ErrorCode> {
+        let flags = self.host().get_flags().map_err(code)?;
+        Ok(DescriptorFlags::from_bits_retain(flags.bits()))
+    }
+    fn get_type(&self) -> Result<DescriptorType, ErrorCode> {
+        self.host().get_type().map(kind).map_err(code)
+    }
+    fn set_size(&self, size: Filesize) -> Result<(), ErrorCode> {
+        self.writable()?;
+        self.host().set_size(size).map_err(code)
+    }
+    fn set_times(&self, atime: NewTimestamp, mtime: NewTimestamp) -> Result<(), ErrorCode> {
+        self.writable()?;
+        self.host()
+            .set_times(timestamp(atime), timestamp(mtime))
+            .map_err(code)
+    }
+    fn read(&self, length: Filesize, offset: Filesize) -> Result<(Vec<u8>, bool), ErrorCode> {
+        self.host().read(length, offset).map_err(code)
+    }
+    fn write(&self, buffer: Vec<u8>, offset: Filesize) -> Result<Filesize, ErrorCode> {
+        self.writable()?;
+        self.host().write(&buffer, offset).map_err(code)
+    }
+    fn read_directory(&self) -> Result<DirectoryEntryStream, ErrorCode> {
+        let entries = self.host().read_directory().map_err(code)?;
+        Ok(DirectoryEntryStream::new(Entries(entries)))
+    }
+    fn sync(&self) -> Result<(), ErrorCode> {
+        self.host().sync().map_err(code)
+    }
+    fn create_directory_at(&self, path: String) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let p = self.place(&path, false)?;
+        p.dir(&self.root).create_directory_at(&p.name).map_err(code)
+    }
+    fn stat(&self) -> Result<DescriptorStat, ErrorCode> {
+        self.host().stat().map(stat).map_err(code)
+    }
+    fn stat_at(&self, flags: PathFlags, path: String) -> Result<DescriptorStat, ErrorCode> {
+        let p = self.place(&path, follows(flags))?;
+        let dir = p.dir(&self.root);
+        dir.stat_at(host::PathFlags::empty(), &p.name)
+            .map(stat)
+            .map_err(code)
+    }
+    fn set_times_at(
+        &self,
+        flags: PathFlags,
+        path: String,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let p = self.place(&path, follows(flags))?;
+        p.dir(&self.root)
+            .set_times_at(
+                host::PathFlags::empty(),
+                &p.name,
+                timestamp(atime),
+                timestamp(mtime),
+            )
+            .map_err(code)
+    }
+    fn link_at(
+        &self,
+        old_flags: PathFlags,
+        old_path: String,
+        new_descriptor: DescriptorBorrow<'_>,
+        new_path: String,
+    ) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let other: &Desc = new_descriptor.get();
+        let old = self.place(&old_path, follows(old_flags))?;
+        let new = other.place(&new_path, false)?;
+        old.dir(&self.root)
+            .link_at(
+                host::PathFlags::empty(),
+                &old.name,
+                new.dir(&other.root),
+                &new.name,
+            )
+            .map_err(code)
+    }
+    fn open_at(
+        &self,
+        flags: PathFlags,
+        path: String,
+        open: OpenFlags,
+        dflags: DescriptorFlags,
+    ) -> Result<Descriptor, ErrorCode> {
+        let writes = OpenFlags::CREATE | OpenFlags::TRUNCATE;
+        let mutates = DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY;
+        if open.intersects(writes) || dflags.intersects(mutates) {
+            self.writable()?;
+        }
+        let p = self.place(&path, follows(flags))?;
+        let fd = p
+            .dir(&self.root)
+            .open_at(
+                host::PathFlags::empty(),
+                &p.name,
+                host::OpenFlags::from_bits_retain(open.bits()),
+                host::DescriptorFlags::from_bits_retain(dflags.bits()),
+            )
+            .map_err(code)?;
+        Ok(self.child(fd, p.path))
+    }
+    fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
+        let p = self.place(&path, false)?;
+        p.dir(&self.root).readlink_at(&p.name).map_err(code)
+    }
+    fn remove_directory_at(&self, path: String) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let p = self.place(&path, false)?;
+        p.dir(&self.root).remove_directory_at(&p.name).map_err(code)
+    }
+    fn rename_at(
+        &self,
+        old_path: String,
+        new_descriptor: DescriptorBorrow<'_>,
+        new_path: String,
+    ) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let other: &Desc = new_descriptor.get();
+        let old = self.place(&old_path, false)?;
+        let new = other.place(&new_path, false)?;
+        old.dir(&self.root)
+            .rename_at(&old.name, new.dir(&other.root), &new.name)
+            .map_err(code)
+    }
+    fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let new = self.place(&new_path, false)?;
+        // The link's target must stay under the root, read from where the link is.
+        let at = &new.path[..new.path.len().saturating_sub(1)];
+        path::normalize(at, &old_path).map_err(refused)?;
+        new.dir(&self.root)
+            .symlink_at(&old_path, &new.name)
+            .map_err(code)
+    }
+    fn unlink_file_at(&self, path: String) -> Result<(), ErrorCode> {
+        self.writable()?;
+        let p = self.place(&path, false)?;
+        p.dir(&self.root).unlink_file_at(&p.name).map_err(code)
+    }
+    fn is_same_object(&self, other: DescriptorBorrow<'_>) -> bool {
+        let other: &Desc = other.get();
+        self.host().is_same_object(other.host())
+    }
+    fn metadata_hash(&self) -> Result<MetadataHashValue, ErrorCode> {
+        self.host().metadata_hash().map(hash).map_err(code)
+    }
+    fn metadata_hash_at(
+        &self,
+        flags: PathFlags,
+        path: String,
+    ) -> Result<MetadataHashValue, ErrorCode> {
+        let p = self.place(&path, follows(flags))?;
+        p.dir(&self.root)
+            .metadata_hash_at(host::PathFlags::empty(), &p.name)
+            .map(hash)
+            .map_err(code)
+    }
+}
+
+/// A directory listing: the host's.
+pub struct Entries(host::DirectoryEntryStream);
+
+impl GuestDirectoryEntryStream for Entries {
+    fn read_directory_entry(&self) -> Result<Option<DirectoryEntry>, ErrorCode> {
+        let entry = self.0.read_directory_entry().map_err(code)?;
+        Ok(entry.map(|e| DirectoryEntry {
+            type_: kind(e.type_),
+            name: e.name,
+        }))
+    }
+}
+
+impl Guest for Component {
+    type Descriptor = Desc;
+    type DirectoryEntryStream = Entries;
+
+    fn filesystem_error_code(err: &Error) -> Option<ErrorCode> {
+        host::filesystem_error_code(err).map(code)
+    }
+}
+
+impl PreopensGuest for Component {
+    /// The narrowed root alone, opened from the host preopen it lies under;
+    /// nothing when there is none (or the way there is not a plain directory).
+    fn get_directories() -> Vec<(Descriptor, String)> {
+        let Some(settings) = Settings::parse(&config::get()) else {
+            return Vec::new();
+        };
+        open_root(&settings)
+            .map(|dir| {
+                let root = Rc::new(Root {
+                    dir,
+                    read_only: settings.read_only,
+                });
+                let desc = Descriptor::new(Desc {
+                    host: None,
+                    root,
+                    path: Vec::new(),
+                });
+                alloc::vec![(desc, settings.name)]
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Opens `settings.dir` from the host preopen it lies under, one component at
+/// a time, following no symlink.
+fn open_root(settings: &Settings) -> Option<host::Descriptor> {
+    let mut preopens = host_preopens::get_directories();
+    let names: Vec<String> = preopens.iter().map(|(_, n)| n.clone()).collect();
+    let (index, below) = path::host_preopen(&settings.dir, &names)?;
+    let mut dir = preopens.swap_remove(index).0;
+    drop(preopens);
+    let flags = dir_flags(settings.read_only);
+    for name in below {
+        dir = dir
+            .open_at(
+                host::PathFlags::empty(),
+                name,
+                host::OpenFlags::DIRECTORY,
+                flags,
+            )
+            .ok()?;
+    }
+    Some(dir)
+}

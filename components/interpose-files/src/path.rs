@@ -1,0 +1,166 @@
+//! Path rules of the narrowed preopen, as plain functions (unit-tested
+//! natively). A path is always reduced to components under the narrowed root
+//! before anything reaches the host.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// Why a path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Absolute, or `..` climbing above the root: `error-code.not-permitted`.
+    Escape,
+    /// A NUL byte or an empty name: `error-code.invalid`.
+    Invalid,
+}
+
+/// `path`, taken relative to the directory `base` (components under the
+/// root), as components under the root. Lexical: `a/..` is `base` whatever
+/// `a` is, which keeps the result inside the root (the walk then refuses to
+/// pass a symlink it has not resolved itself).
+pub fn normalize(base: &[String], path: &str) -> Result<Vec<String>, Refusal> {
+    if path.starts_with('/') {
+        return Err(Refusal::Escape);
+    }
+    if path.contains('\0') {
+        return Err(Refusal::Invalid);
+    }
+    let mut out: Vec<String> = base.to_vec();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop().ok_or(Refusal::Escape)?;
+            }
+            name => out.push(name.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// The components of a guest path such as `/docs/public` or `./data`
+/// (empty, `.` parts dropped); `None` when it has `..` or a NUL byte.
+pub fn components(path: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            p if p.contains('\0') => return None,
+            p => out.push(p),
+        }
+    }
+    Some(out)
+}
+
+/// Which host preopen the narrowed directory `dir` lies under: the index in
+/// `names` of the longest preopen name that is a component-wise prefix of
+/// `dir` (an absolute `dir` matches absolute names only), and the components
+/// below it.
+pub fn host_preopen<'a>(dir: &'a str, names: &[String]) -> Option<(usize, Vec<&'a str>)> {
+    let want = components(dir)?;
+    let absolute = dir.starts_with('/');
+    let mut best: Option<(usize, usize)> = None;
+    for (i, name) in names.iter().enumerate() {
+        if name.starts_with('/') != absolute {
+            continue;
+        }
+        let Some(have) = components(name) else {
+            continue;
+        };
+        if have.len() <= want.len()
+            && have.iter().zip(&want).all(|(a, b)| a == b)
+            && best.is_none_or(|(_, len)| have.len() > len)
+        {
+            best = Some((i, have.len()));
+        }
+    }
+    best.map(|(i, len)| (i, want[len..].to_vec()))
+}
+
+/// The parsed settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The narrowed directory (a guest path of the host).
+    pub dir: String,
+    /// The preopen name the library sees.
+    pub name: String,
+    /// Refuse every write.
+    pub read_only: bool,
+}
+
+impl Settings {
+    /// Parses the settings lines (`dir PATH`, `as NAME`, `read-only BOOL`).
+    /// Read-only unless `read-only false` says otherwise; without `dir` the
+    /// library sees no preopen at all.
+    pub fn parse(lines: &[String]) -> Option<Settings> {
+        let mut dir = None;
+        let mut name = None;
+        let mut read_only = true;
+        for line in lines {
+            let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match verb {
+                "dir" => dir = Some(rest.to_string()),
+                "as" => name = Some(rest.to_string()),
+                "read-only" => read_only = rest != "false",
+                _ => {}
+            }
+        }
+        let dir = dir?;
+        Some(Settings {
+            name: name.unwrap_or_else(|| dir.clone()),
+            dir,
+            read_only,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(parts: &[&str]) -> Vec<String> {
+        parts.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn paths_stay_under_the_root() {
+        assert_eq!(normalize(&[], "a.txt"), Ok(v(&["a.txt"])));
+        assert_eq!(normalize(&[], "./sub//b/../c"), Ok(v(&["sub", "c"])));
+        assert_eq!(normalize(&v(&["sub"]), "../a.txt"), Ok(v(&["a.txt"])));
+        assert_eq!(normalize(&[], ""), Ok(v(&[])));
+        assert_eq!(normalize(&[], "sub/.."), Ok(v(&[])));
+    }
+
+    #[test]
+    fn escapes_are_refused() {
+        assert_eq!(normalize(&[], "/secret.txt"), Err(Refusal::Escape));
+        assert_eq!(normalize(&[], "../secret.txt"), Err(Refusal::Escape));
+        assert_eq!(normalize(&[], "sub/../../secret.txt"), Err(Refusal::Escape));
+        assert_eq!(normalize(&v(&["sub"]), "../../x"), Err(Refusal::Escape));
+        assert_eq!(normalize(&[], "a\0b"), Err(Refusal::Invalid));
+    }
+
+    #[test]
+    fn the_longest_host_preopen_wins() {
+        let names = v(&["/", "/docs", "/docs/pub", "data"]);
+        assert_eq!(
+            host_preopen("/docs/public", &names),
+            Some((1, vec!["public"]))
+        );
+        assert_eq!(host_preopen("/docs/pub/x", &names), Some((2, vec!["x"])));
+        assert_eq!(host_preopen("/etc", &names), Some((0, vec!["etc"])));
+        assert_eq!(host_preopen("data/a", &names), Some((3, vec!["a"])));
+        assert_eq!(host_preopen("/docs/../etc", &names), None);
+        assert_eq!(host_preopen("/docs", &v(&["/docs/public"])), None);
+    }
+
+    #[test]
+    fn settings_default_to_read_only_and_the_dir_name() {
+        let s = Settings::parse(&v(&["dir /docs/public"])).unwrap();
+        assert_eq!((s.name.as_str(), s.read_only), ("/docs/public", true));
+        let s = Settings::parse(&v(&["dir /d", "as /data", "read-only false"])).unwrap();
+        assert_eq!((s.name.as_str(), s.read_only), ("/data", false));
+        assert_eq!(Settings::parse(&v(&["as /x"])), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! The `files` slice (`files = { dir = "/docs/public", as = "/data" }`): one
+//! host preopen narrowed to a subtree, enforced inside the composed output.
+//! The probe (`components/fs-probe`) is a library written with Rust's
+//! `std::fs`, plus raw `wasi:filesystem` calls that hand the interposer paths
+//! exactly as given. Real escapes are tried against a host directory holding
+//! a secret beside the narrowed subtree; the control run grants the same
+//! probe the whole preopen and shows the same escapes reach the secret.
+
+use airlock::host::{self, HostConfig, Preopen, Session, Val};
+use airlock::manifest::Manifest;
+use airlock::spec::CompositionSpec;
+use airlock_tests::{compose, import_names, workspace};
+use std::path::{Path, PathBuf};
+
+const SECRET: &str = "the-secret-2f9c";
+const PUBLIC: &str = "public text";
+
+/// The built probe component.
+fn probe_wasm() -> PathBuf {
+    let path = workspace().join("target/wasm32-wasip2/component/fs_probe.wasm");
+    assert!(
+        path.exists(),
+        "`{}` is missing: run `just build-components` first",
+        path.display()
+    );
+    path
+}
+
+/// The probe composed alone with `extra` lines in its `[components.probe]`.
+fn composed(dir: &Path, extra: &str) -> Vec<u8> {
+    let text = format!(
+        r#"
+[output]
+root = "probe"
+
+[allow]
+interfaces = ["wasi:filesystem/*@0.2", "wasi:io/*@0.2"]
+
+[components.probe]
+path = "{}"
+{extra}
+"#,
+        probe_wasm().display()
+    );
+    let path = dir.join("airlock.toml");
+    let manifest = Manifest::parse(&text, &path).unwrap();
+    let spec = CompositionSpec::from_manifest(&manifest, &path).unwrap();
+    compose(&spec).unwrap().bytes
+}
+
+/// The narrowed slice: `/docs/public` of the host, seen as `/data`.
+const NARROW: &str = r#"files = { dir = "/docs/public", as = "/data" }"#;
+/// The control: the whole filesystem granted directly.
+const DIRECT: &str = r#"grant = ["wasi:filesystem/*", "wasi:io/*"]"#;
+
+/// `docs/` with `public/a.txt`, `public/sub/b.txt`, `secret.txt` and the
+/// symlinks `public/link -> ../secret.txt`, `public/abs -> /secret.txt` and
+/// `public/inner -> sub/b.txt` (one that stays inside).
+fn host_tree() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(docs.join("public/sub")).unwrap();
+    std::fs::write(docs.join("public/a.txt"), PUBLIC).unwrap();
+    std::fs::write(docs.join("public/sub/b.txt"), "inside").unwrap();
+    std::fs::write(docs.join("secret.txt"), SECRET).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", docs.join("public/link")).unwrap();
+    std::os::unix::fs::symlink("/secret.txt", docs.join("public/abs")).unwrap();
+    std::os::unix::fs::symlink("sub/b.txt", docs.join("public/inner")).unwrap();
+    tmp
+}
+
+/// A session over `bytes` with the host preopen `/docs` (writable on the
+/// host: read-only must come from the slice).
+fn session(bytes: &[u8], tree: &Path) -> Session {
+    let config = HostConfig {
+        dirs: vec![Preopen {
+            host: tree.join("docs"),
+            guest: "/docs".into(),
+            read_only: false,
+        }],
+        ..HostConfig::default()
+    };
+    Session::new(&host::engine(), bytes, &config).unwrap()
+}
+
+fn call(s: &mut Session, func: &str, args: Vec<Val>) -> Val {
+    let mut out = s
+        .call_export(Some("airlock:fs-probe/fs"), func, &args)
+        .unwrap();
+    assert_eq!(out.len(), 1, "{func}");
+    out.remove(0)
+}
+
+fn string(v: Val) -> String {
+    match v {
+        Val::String(s) => s,
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+/// A `result<T, string>` as text: `Ok(rendered T)` or `Err(message)`.
+fn result(v: Val) -> Result<String, String> {
+    let render = |v: Option<Box<Val>>| match v.map(|b| *b) {
+        None => String::new(),
+        Some(Val::String(s)) => s,
+        Some(Val::U64(n)) => n.to_string(),
+        Some(Val::List(items)) => items.into_iter().map(string).collect::<Vec<_>>().join(","),
+        Some(other) => panic!("unexpected {other:?}"),
+    };
+    match v {
+        Val::Result(Ok(v)) => Ok(render(v)),
+        Val::Result(Err(e)) => Err(render(e)),
+        other => panic!("not a result: {other:?}"),
+    }
+}
+
+fn read(s: &mut Session, path: &str) -> Result<String, String> {
+    result(call(s, "read", vec![Val::String(path.into())]))
+}
+
+fn raw_read(s: &mut Session, path: &str, follow: bool) -> Result<String, String> {
+    result(call(
+        s,
+        "raw-read",
+        vec![Val::String(path.into()), Val::Bool(follow)],
+    ))
+}
+
+fn preopens(s: &mut Session) -> Vec<String> {
+    match call(s, "preopens", Vec::new()) {
+        Val::List(items) => items.into_iter().map(string).collect(),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+/// Paths that try to leave `/docs/public`, through std (wasi-libc) and raw.
+const STD_ESCAPES: [&str; 6] = [
+    "/data/../secret.txt",
+    "/data/sub/../../secret.txt",
+    "/data/link",
+    "/data/abs",
+    "/docs/secret.txt",
+    "/secret.txt",
+];
+const RAW_ESCAPES: [&str; 6] = [
+    "../secret.txt",
+    "sub/../../secret.txt",
+    "/secret.txt",
+    "/docs/secret.txt",
+    "link",
+    "abs",
+];
+
+#[test]
+fn the_library_reads_inside_the_narrowed_directory_with_std() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let bytes = composed(tmp.path(), NARROW);
+    let mut s = session(&bytes, tree.path());
+    assert_eq!(preopens(&mut s), ["/data"]);
+    assert_eq!(read(&mut s, "/data/a.txt"), Ok(PUBLIC.into()));
+    assert_eq!(read(&mut s, "/data/sub/b.txt"), Ok("inside".into()));
+    assert_eq!(read(&mut s, "/data/sub/../a.txt"), Ok(PUBLIC.into()));
+    // A symlink that stays inside is resolved by the interposer.
+    assert_eq!(read(&mut s, "/data/inner"), Ok("inside".into()));
+    assert_eq!(
+        result(call(&mut s, "list", vec![Val::String("/data".into())])),
+        Ok("a.txt,abs,inner,link,sub".into())
+    );
+}
+
+#[test]
+fn every_escape_fails_and_the_secret_never_appears() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let bytes = composed(tmp.path(), NARROW);
+    let mut s = session(&bytes, tree.path());
+    for path in STD_ESCAPES {
+        let got = read(&mut s, path);
+        assert!(got.is_err(), "std read of `{path}` escaped: {got:?}");
+        assert!(!format!("{got:?}").contains(SECRET));
+    }
+    for path in RAW_ESCAPES {
+        for follow in [true, false] {
+            let got = raw_read(&mut s, path, follow);
+            assert!(
+                got.is_err(),
+                "raw read of `{path}` ({follow}) escaped: {got:?}"
+            );
+            assert!(!format!("{got:?}").contains(SECRET));
+        }
+        let stat = result(call(
+            &mut s,
+            "raw-stat",
+            vec![Val::String(path.into()), Val::Bool(true)],
+        ));
+        assert!(stat.is_err(), "stat of `{path}`: {stat:?}");
+    }
+    let listing = result(call(&mut s, "list", vec![Val::String("/data/..".into())]));
+    assert!(
+        !format!("{listing:?}").contains("secret"),
+        "listing above the root: {listing:?}"
+    );
+}
+
+#[test]
+fn a_read_only_slice_refuses_writes_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let bytes = composed(tmp.path(), NARROW);
+    let mut s = session(&bytes, tree.path());
+    let write = |s: &mut Session, f: &str, path: &str| {
+        result(call(
+            s,
+            f,
+            vec![Val::String(path.into()), Val::String("overwritten".into())],
+        ))
+    };
+    let got = write(&mut s, "write", "/data/a.txt");
+    assert!(got.is_err(), "{got:?}");
+    let got = write(&mut s, "write", "/data/new.txt");
+    assert!(got.is_err(), "{got:?}");
+    let got = write(&mut s, "raw-write", "new.txt");
+    assert!(
+        got.as_ref().is_err_and(|e| e.contains("read-only")),
+        "{got:?}"
+    );
+    let public = tree.path().join("docs/public");
+    assert_eq!(
+        std::fs::read_to_string(public.join("a.txt")).unwrap(),
+        PUBLIC
+    );
+    assert!(!public.join("new.txt").exists());
+}
+
+#[test]
+fn a_writable_slice_writes_inside_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let extra = r#"files = { dir = "/docs/public", as = "/data", read-only = false }"#;
+    let bytes = composed(tmp.path(), extra);
+    let mut s = session(&bytes, tree.path());
+    let write = |s: &mut Session, path: &str| {
+        result(call(
+            s,
+            "write",
+            vec![Val::String(path.into()), Val::String("written".into())],
+        ))
+    };
+    assert_eq!(write(&mut s, "/data/sub/new.txt"), Ok(String::new()));
+    let public = tree.path().join("docs/public");
+    assert_eq!(
+        std::fs::read_to_string(public.join("sub/new.txt")).unwrap(),
+        "written"
+    );
+    assert!(write(&mut s, "/data/../outside.txt").is_err());
+    assert!(write(&mut s, "/data/link").is_err());
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("docs/secret.txt")).unwrap(),
+        SECRET
+    );
+    assert!(!tree.path().join("docs/outside.txt").exists());
+}
+
+#[test]
+fn control_the_whole_preopen_granted_directly_reaches_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let bytes = composed(tmp.path(), DIRECT);
+    let mut s = session(&bytes, tree.path());
+    assert_eq!(preopens(&mut s), ["/docs"]);
+    // The same escapes, from where the narrowed root would be.
+    assert_eq!(
+        read(&mut s, "/docs/public/../secret.txt"),
+        Ok(SECRET.into())
+    );
+    assert_eq!(read(&mut s, "/docs/public/link"), Ok(SECRET.into()));
+    assert_eq!(
+        raw_read(&mut s, "public/sub/../../secret.txt", true),
+        Ok(SECRET.into())
+    );
+    assert_eq!(raw_read(&mut s, "public/link", true), Ok(SECRET.into()));
+    let got = result(call(
+        &mut s,
+        "raw-write",
+        vec![
+            Val::String("public/new.txt".into()),
+            Val::String("x".into()),
+        ],
+    ));
+    assert_eq!(got, Ok(String::new()));
+}
+
+#[test]
+fn the_output_imports_only_the_filesystem_and_its_streams() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = composed(tmp.path(), NARROW);
+    let names: Vec<String> = import_names(&bytes)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.split('@').next().unwrap().to_string())
+        .collect();
+    // `wall-clock` only for the `datetime` type of file times: no function
+    // (the library's own clock stays denied).
+    assert_eq!(
+        names,
+        [
+            "wasi:clocks/wall-clock",
+            "wasi:filesystem/preopens",
+            "wasi:filesystem/types",
+            "wasi:io/error",
+            "wasi:io/poll",
+            "wasi:io/streams",
+        ]
+    );
+}
+
+#[test]
+fn a_directory_outside_every_host_preopen_gives_no_preopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let bytes = composed(
+        tmp.path(),
+        r#"files = { dir = "/elsewhere", as = "/data" }"#,
+    );
+    let mut s = session(&bytes, tree.path());
+    assert_eq!(preopens(&mut s), Vec::<String>::new());
+    assert!(read(&mut s, "/data/a.txt").is_err());
+    assert!(read(&mut s, "/docs/secret.txt").is_err());
+}
