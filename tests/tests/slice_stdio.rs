@@ -1,0 +1,226 @@
+//! Stdio per stream (`stdout`, `stderr`, `stdin` in airlock.toml): the
+//! `stdio-probe` component composed alone with each configuration, then run
+//! in wasmtime with the host's streams captured. What the guest saw is
+//! checked against what the host received; every test has a control with
+//! the opposite configuration, so it would fail if the slice passed the bytes.
+
+use airlock::host::{self, HostConfig, Session, Stdin, Val};
+use airlock::manifest::Manifest;
+use airlock::pipeline::Composed;
+use airlock_tests::{compose, import_names, workspace};
+
+const PROBE: &str = "airlock:stdio-probe/probe";
+
+/// What the host's stdin holds in every run: it must never reach a guest
+/// whose stdin is fixed or denied.
+const HOST_STDIN: &[u8] = b"host secret stdin bytes";
+
+/// The allow-list of [`compose_probe`]: the three host streams.
+const STDIO: &str = "\"wasi:cli/stdin@0.2\", \"wasi:cli/stdout@0.2\", \"wasi:cli/stderr@0.2\"";
+
+/// The probe alone, with `keys` under `[components.probe]`; the allow-list
+/// permits the three host streams.
+fn compose_probe(keys: &str) -> anyhow::Result<Composed> {
+    compose_probe_allowing(STDIO, keys)
+}
+
+/// [`compose_probe`] with the allow-list `allow` (TOML array items).
+fn compose_probe_allowing(allow: &str, keys: &str) -> anyhow::Result<Composed> {
+    let probe = workspace().join("target/wasm32-wasip2/component/stdio_probe.wasm");
+    assert!(
+        probe.exists(),
+        "`{}` is missing: run `just build-components` first",
+        probe.display()
+    );
+    let text = format!(
+        "[output]\nroot = \"probe\"\n\n[allow]\ninterfaces = [{allow}]\n\n\
+         [components.probe]\npath = '{}'\n{keys}\n",
+        probe.display()
+    );
+    let path = workspace().join("airlock.toml");
+    let manifest = Manifest::parse(&text, &path)?;
+    let spec = airlock::spec::CompositionSpec::from_manifest(&manifest, &path)?;
+    compose(&spec)
+}
+
+fn session(bytes: &[u8]) -> Session {
+    let config = HostConfig {
+        stdin: Stdin::Bytes(HOST_STDIN.to_vec()),
+        ..HostConfig::default()
+    };
+    Session::new(&host::engine(), bytes, &config).expect("the output instantiates")
+}
+
+/// `write-stdout` or `write-stderr`: `Ok(())` or the error word.
+fn write(s: &mut Session, func: &str, text: &str) -> Result<(), String> {
+    let out = s
+        .call_export(Some(PROBE), func, &[Val::String(text.into())])
+        .unwrap();
+    match &out[..] {
+        [Val::Result(Ok(None))] => Ok(()),
+        [Val::Result(Err(Some(e)))] => match &**e {
+            Val::String(word) => Err(word.clone()),
+            other => panic!("not a string: {other:?}"),
+        },
+        other => panic!("not a result: {other:?}"),
+    }
+}
+
+/// `read-stdin`: the bytes read and how the stream ended.
+fn read_stdin(s: &mut Session) -> (Vec<u8>, String) {
+    let out = s.call_export(Some(PROBE), "read-stdin", &[]).unwrap();
+    let [Val::Tuple(pair)] = &out[..] else {
+        panic!("not a tuple: {out:?}")
+    };
+    let (Val::List(bytes), Val::String(end)) = (&pair[0], &pair[1]) else {
+        panic!("not (list<u8>, string): {pair:?}")
+    };
+    let bytes = bytes
+        .iter()
+        .map(|b| match b {
+            Val::U8(b) => *b,
+            other => panic!("not a byte: {other:?}"),
+        })
+        .collect();
+    (bytes, end.clone())
+}
+
+fn imports_stream(bytes: &[u8], stream: &str) -> bool {
+    let prefix = format!("wasi:cli/{stream}@");
+    import_names(bytes)
+        .unwrap()
+        .iter()
+        .any(|n| n.starts_with(&prefix))
+}
+
+#[test]
+fn discarded_stdout_succeeds_in_the_guest_and_never_reaches_the_host() {
+    let composed = compose_probe("stdout = \"discard\"\nstderr = \"allow\"").unwrap();
+    let audit = composed.report.to_text();
+    assert!(
+        audit.contains("stdout discard, stderr allow, stdin deny"),
+        "{audit}"
+    );
+    // The output cannot write the host's stdout at all: it does not import it.
+    assert!(!imports_stream(&composed.bytes, "stdout"));
+    assert!(!imports_stream(&composed.bytes, "stdin"));
+    assert!(imports_stream(&composed.bytes, "stderr"));
+
+    let mut s = session(&composed.bytes);
+    assert_eq!(write(&mut s, "write-stdout", "to stdout\n"), Ok(()));
+    assert_eq!(write(&mut s, "write-stderr", "to stderr\n"), Ok(()));
+    assert_eq!(s.stdout(), b"", "discarded stdout reached the host");
+    assert_eq!(s.stderr(), b"to stderr\n");
+    // Stdin was not asked for: closed, the host's bytes stay out.
+    assert_eq!(read_stdin(&mut s), (Vec::new(), "closed".into()));
+    // The monotonic clock's pollables are the interposer's (denied: zero, ready at once).
+    let now = s
+        .call_export(Some(PROBE), "sleep", &[Val::U64(3_600_000_000_000)])
+        .unwrap();
+    assert_eq!(now, [Val::U64(0)]);
+
+    // Control: the opposite configuration lets stdout through and discards stderr.
+    let composed = compose_probe("stdout = \"allow\"\nstderr = \"discard\"").unwrap();
+    let mut s = session(&composed.bytes);
+    assert_eq!(write(&mut s, "write-stdout", "to stdout\n"), Ok(()));
+    assert_eq!(write(&mut s, "write-stderr", "to stderr\n"), Ok(()));
+    assert_eq!(s.stdout(), b"to stdout\n");
+    assert_eq!(s.stderr(), b"", "discarded stderr reached the host");
+}
+
+#[test]
+fn fixed_stdin_yields_exactly_its_bytes_then_end_of_stream() {
+    let composed = compose_probe("stdout = \"allow\"\nstdin = { fixed = \"hello\" }").unwrap();
+    let audit = composed.report.to_text();
+    assert!(
+        audit.contains("stdout allow, stderr deny, stdin fixed (5 bytes)"),
+        "{audit}"
+    );
+    // The host's stdin is not even imported: its bytes cannot reach the guest.
+    assert!(!imports_stream(&composed.bytes, "stdin"));
+
+    let mut s = session(&composed.bytes);
+    assert_eq!(read_stdin(&mut s), (b"hello".to_vec(), "closed".into()));
+    // A second read does not start over: the stream has ended.
+    assert_eq!(read_stdin(&mut s), (Vec::new(), "closed".into()));
+    // Stdout is the host's, through the interposer.
+    assert_eq!(write(&mut s, "write-stdout", "out\n"), Ok(()));
+    assert_eq!(s.stdout(), b"out\n");
+    assert_eq!(write(&mut s, "write-stderr", "err\n"), Err("closed".into()));
+    assert_eq!(s.stderr(), b"");
+
+    // Control: `stdin = "allow"` hands the guest the host's bytes.
+    let composed = compose_probe("stdout = \"discard\"\nstdin = \"allow\"").unwrap();
+    let mut s = session(&composed.bytes);
+    assert_eq!(read_stdin(&mut s), (HOST_STDIN.to_vec(), "closed".into()));
+}
+
+#[test]
+fn denied_stdout_is_closed_in_the_guest_and_empty_on_the_host() {
+    // Denied beside an allowed stream: the interposer's closed stream (a
+    // denial stub could only trap, as it cannot make a host stream).
+    let composed = compose_probe("stdout = \"deny\"\nstderr = \"allow\"").unwrap();
+    assert!(!imports_stream(&composed.bytes, "stdout"));
+    let mut s = session(&composed.bytes);
+    assert_eq!(
+        write(&mut s, "write-stdout", "to stdout\n"),
+        Err("closed".into())
+    );
+    assert_eq!(s.stdout(), b"", "denied stdout reached the host");
+    assert_eq!(write(&mut s, "write-stderr", "to stderr\n"), Ok(()));
+    assert_eq!(s.stderr(), b"to stderr\n");
+
+    // Denied alone: the default denial, no interposer, nothing of the host.
+    let composed = compose_probe("stdout = \"deny\"").unwrap();
+    assert!(import_names(&composed.bytes).unwrap().is_empty());
+    let mut s = session(&composed.bytes);
+    assert_eq!(
+        write(&mut s, "write-stdout", "to stdout\n"),
+        Err("closed".into())
+    );
+    assert_eq!(s.stdout(), b"");
+
+    // Control: allowed (a plain grant), the same write arrives.
+    let composed = compose_probe("stdout = \"allow\"").unwrap();
+    assert!(imports_stream(&composed.bytes, "stdout"));
+    let mut s = session(&composed.bytes);
+    assert_eq!(write(&mut s, "write-stdout", "to stdout\n"), Ok(()));
+    assert_eq!(s.stdout(), b"to stdout\n");
+}
+
+#[test]
+fn host_io_beside_the_interposer_is_refused_with_the_key() {
+    let err = compose_probe("stdout = \"discard\"\ngrant = [\"wasi:clocks/*\"]")
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("components.probe.stdout"), "{err}");
+    assert!(err.contains("`wasi:clocks/monotonic-clock`"), "{err}");
+    // An allowed stream that the allow-list does not permit: a policy error.
+    let err = compose_probe_allowing(
+        "\"wasi:cli/stdout@0.2\"",
+        "stdout = \"discard\"\nstderr = \"allow\"",
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(
+        err.contains("`probe.stdio` is granted `wasi:cli/stderr@"),
+        "{err}"
+    );
+    assert!(err.contains("allow-list does not permit it"), "{err}");
+}
+
+/// Not a check: the size the interposer adds, for the issue's closing note
+/// (`cargo test -p airlock-tests --test slice_stdio -- --nocapture sizes`).
+#[test]
+fn sizes() {
+    let plain = compose_probe("stdout = \"allow\"\nstderr = \"allow\"").unwrap();
+    let interposed = compose_probe("stdout = \"discard\"\nstderr = \"allow\"").unwrap();
+    eprintln!(
+        "stdio-probe: {} bytes with plain grants, {} with the stdio interposer (+{})",
+        plain.bytes.len(),
+        interposed.bytes.len(),
+        interposed.bytes.len() as i64 - plain.bytes.len() as i64
+    );
+}
