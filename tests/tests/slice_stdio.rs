@@ -211,6 +211,83 @@ fn host_io_beside_the_interposer_is_refused_with_the_key() {
     assert!(err.contains("allow-list does not permit it"), "{err}");
 }
 
+/// The escape suite's probe, which imports every authority-yielding WASI
+/// interface: with its streams interposed, the denials of files, sockets and
+/// HTTP (whose types are `wasi:io`'s) take the interposer's streams, and
+/// nothing but the allowed stderr reaches a host that would permit everything.
+#[test]
+fn every_other_capability_stays_denied_beside_the_interposer() {
+    let escape = workspace().join("target/wasm32-wasip2/component/escape.wasm");
+    assert!(escape.exists(), "run `just build-components` first");
+    let text = format!(
+        "[output]\nroot = \"escape\"\n\n[allow]\ninterfaces = [\"wasi:*\"]\n\n\
+         [components.escape]\npath = '{}'\nstdout = \"discard\"\nstderr = \"allow\"\n\
+         stdin = {{ fixed = \"abc\" }}\n",
+        escape.display()
+    );
+    let path = workspace().join("airlock.toml");
+    let manifest = Manifest::parse(&text, &path).unwrap();
+    let spec = airlock::spec::CompositionSpec::from_manifest(&manifest, &path).unwrap();
+    let composed = compose(&spec).unwrap();
+    assert_eq!(
+        import_names(&composed.bytes).unwrap(),
+        [
+            "wasi:cli/stderr@0.2.12",
+            "wasi:io/error@0.2.12",
+            "wasi:io/poll@0.2.12",
+            "wasi:io/streams@0.2.12"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = HostConfig {
+        args: vec!["escape.wasm".into()],
+        env: vec![("ESCAPE_SECRET".into(), "hunter2".into())],
+        dirs: vec![host::Preopen {
+            host: dir.path().into(),
+            guest: "/data".into(),
+            read_only: false,
+        }],
+        allow_net: true,
+        allow_http: true,
+        stdin: Stdin::Bytes(HOST_STDIN.to_vec()),
+        ..HostConfig::default()
+    };
+    let mut s = Session::new(&host::engine(), &composed.bytes, &config).unwrap();
+    let out = s
+        .call_export(Some("airlock:escape/probe"), "try-all", &[])
+        .unwrap();
+    let [Val::List(outcomes)] = &out[..] else {
+        panic!("not a list: {out:?}")
+    };
+    let mut reached = Vec::new();
+    for o in outcomes {
+        let Val::Record(fields) = o else {
+            panic!("not a record: {o:?}")
+        };
+        let get = |name: &str| &fields.iter().find(|(n, _)| n == name).unwrap().1;
+        let (Val::String(function), Val::Bool(hit), Val::String(detail)) =
+            (get("function"), get("reached"), get("detail"))
+        else {
+            panic!("unexpected outcome: {o:?}")
+        };
+        if *hit {
+            reached.push(format!("{function}: {detail}"));
+        }
+    }
+    // Stdout "took the bytes" (discarded); stdin is the fixed text.
+    assert_eq!(
+        reached,
+        [
+            "wasi:cli/stdin#get-stdin: read 3 bytes",
+            "wasi:cli/stdout#get-stdout: wrote 15 bytes",
+            "wasi:cli/stderr#get-stderr: wrote 15 bytes",
+        ]
+    );
+    assert_eq!(s.stdout(), b"", "discarded stdout reached the host");
+    assert_eq!(s.stderr(), b"escape: stderr\n");
+    assert!(s.calls().values().all(|n| *n == 0), "{:?}", s.calls());
+}
+
 /// Not a check: the size the interposer adds, for the issue's closing note
 /// (`cargo test -p airlock-tests --test slice_stdio -- --nocapture sizes`).
 #[test]
