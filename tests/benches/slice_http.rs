@@ -5,18 +5,14 @@
 //! a table; each variant runs `--calls N` requests (default 200) in each of
 //! `--rounds R` alternating rounds (default 3), and the best round counts.
 //!
-//! `cargo bench -p airlock-tests --bench slice_http` (components built first:
-//! `just build-components`).
+//! `cargo bench -p airlock-tests --bench slice_http --profile dev` (the dev
+//! profile optimizes wasmtime; components built first: `just build-components`).
 
 use airlock_tests::compose;
 use airlock_tests::net::{HttpServer, call, probe_session, probe_spec};
 use std::time::{Duration, Instant};
 
-const ALLOW: &[&str] = &[
-    "wasi:http/*@0.2",
-    "wasi:io/*@0.2",
-    "wasi:clocks/monotonic-clock@0.2",
-];
+const ALLOW: &[&str] = &["wasi:http/*@0.2"];
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

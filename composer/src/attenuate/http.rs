@@ -36,23 +36,11 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         kind: "http",
         wasm: WASM,
         wires: vec!["wasi:http/outgoing-handler"],
+        grants: vec!["wasi:http/outgoing-handler", "wasi:http/types"],
         // Requests and responses are `wasi:http/types` resources the library
-        // creates and reads itself (with their streams, pollables and errors);
-        // the interposer only decides on `handle`. Both sides get these from
-        // the host, so the handler's types are the same on both sides.
-        grants: vec![
-            "wasi:http/outgoing-handler",
-            "wasi:http/types",
-            "wasi:io/poll",
-            "wasi:io/streams",
-            "wasi:io/error",
-        ],
-        library_grants: vec![
-            "wasi:http/types",
-            "wasi:io/poll",
-            "wasi:io/streams",
-            "wasi:io/error",
-        ],
+        // creates and reads itself (their `wasi:io` streams and pollables come
+        // along as type dependencies); the interposer only decides on `handle`.
+        library_grants: vec!["wasi:http/types"],
         config: rules.iter().map(|r| format!("allow {r}")).collect(),
         summary: format!("http {}", rules.join("; ")),
     });

@@ -45,13 +45,11 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             "wasi:sockets/tcp",
             "wasi:sockets/tcp-create-socket",
             "wasi:sockets/network",
-            "wasi:io/poll",
-            "wasi:io/streams",
-            "wasi:io/error",
         ],
         // The library passes the host's network handle to the interposer's
         // sockets and gets the host's streams and pollables back: those
-        // handles and their types come from the host on both sides.
+        // handles and their types come from the host on both sides (so the
+        // allow-list must permit `wasi:io/*` too).
         library_grants: vec![
             "wasi:sockets/network",
             "wasi:sockets/instance-network",
