@@ -121,7 +121,7 @@ pub enum StreamMode {
 
 /// `stdin = "allow" | "deny" | { fixed = "text" }`
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected `allow`, `deny` or `{ fixed = \"text\" }`")]
 pub enum StdinSpec {
     /// The host's stdin, or a closed one.
     Access(Access),

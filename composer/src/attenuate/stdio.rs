@@ -277,6 +277,20 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_stdin_says_what_is_expected() {
+        for bad in ["stdin = \"discard\"", "stdin = { fixd = \"x\" }"] {
+            let text =
+                format!("[output]\nroot = \"lib\"\n[components.lib]\npath = \"l.wasm\"\n{bad}\n");
+            let err = Manifest::parse(&text, Path::new("airlock.toml")).unwrap_err();
+            let err = err.to_string();
+            assert!(
+                err.contains("expected `allow`, `deny` or `{ fixed = \"text\" }`"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn nothing_asked_nothing_added() {
         assert_eq!(slices("").unwrap(), Slices::default());
     }
