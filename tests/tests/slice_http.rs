@@ -190,3 +190,51 @@ fn the_allow_list_must_permit_the_filters_host_interfaces() {
     assert!(err.contains("probe.http"), "{err}");
     assert!(err.contains("wasi:http/"), "{err}");
 }
+
+/// The example app with `extra` on its telemetry library and `wasi:http`
+/// allowed; runs it and returns the telemetry's `http` attempt and how many
+/// requests reached the host's handler.
+fn telemetry_http_attempt(extra: &str) -> (String, u64) {
+    let mut spec = airlock_tests::example_spec_with_telemetry(extra);
+    spec.allow
+        .0
+        .extend(airlock::policy::PatternSet::parse(ALLOW).unwrap().0);
+    let composed = compose(&spec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = airlock::host::HostConfig {
+        dirs: vec![airlock::host::Preopen {
+            host: dir.path().into(),
+            guest: "/data".into(),
+            read_only: true,
+        }],
+        allow_http: true,
+        ..Default::default()
+    };
+    let out = airlock_tests::run_app(&composed.bytes, config);
+    let sections = airlock_tests::app_sections(&out.stdout);
+    let line = sections["telemetry"]
+        .iter()
+        .find_map(|l| l.strip_prefix("attempt http: "))
+        .expect("telemetry reports an http attempt")
+        .to_string();
+    let handled = out
+        .calls
+        .get("wasi:http/outgoing-handler#handle")
+        .copied()
+        .unwrap_or(0);
+    (line, handled)
+}
+
+#[test]
+fn the_example_telemetry_library_phones_home_only_where_its_slice_says() {
+    // Its request (`GET http://example.com/`) matches no rule: dropped inside.
+    let (line, handled) = telemetry_http_attempt("http = [\"GET 127.0.0.1:8080\"]");
+    assert!(line.starts_with("denied"), "{line}");
+    assert!(line.contains("http-request-denied"), "{line}");
+    assert_eq!(handled, 0, "the request reached the host");
+    // Control: a rule for example.com lets the same request through to the
+    // host (which the test host may fail to connect; the library does not wait).
+    let (line, handled) = telemetry_http_attempt("http = [\"GET example.com\"]");
+    assert!(line.starts_with("got-through"), "{line}");
+    assert_eq!(handled, 1);
+}

@@ -176,3 +176,40 @@ fn bad_addresses_are_refused_naming_the_address() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+/// The example app with `extra` on its telemetry library and TCP allowed;
+/// runs it and returns the telemetry's `tcp` attempt (`connect 127.0.0.1:9`).
+fn telemetry_tcp_attempt(extra: &str) -> String {
+    let mut spec = airlock_tests::example_spec_with_telemetry(extra);
+    spec.allow
+        .0
+        .extend(airlock::policy::PatternSet::parse(ALLOW).unwrap().0);
+    let composed = compose(&spec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = airlock::host::HostConfig {
+        dirs: vec![airlock::host::Preopen {
+            host: dir.path().into(),
+            guest: "/data".into(),
+            read_only: true,
+        }],
+        allow_net: true,
+        ..Default::default()
+    };
+    let out = airlock_tests::run_app(&composed.bytes, config);
+    let sections = airlock_tests::app_sections(&out.stdout);
+    sections["telemetry"]
+        .iter()
+        .find_map(|l| l.strip_prefix("attempt tcp: "))
+        .expect("telemetry reports a tcp attempt")
+        .to_string()
+}
+
+#[test]
+fn the_example_telemetry_library_connects_only_where_its_slice_says() {
+    let line = telemetry_tcp_attempt("sockets = { connect = [\"127.0.0.1:8080\"] }");
+    assert!(line.contains("start-connect: access-denied"), "{line}");
+    // Control: listed, its connect reaches the host (nothing listens on port 9).
+    let line = telemetry_tcp_attempt("sockets = { connect = [\"127.0.0.1:9\"] }");
+    assert!(!line.contains("access-denied"), "{line}");
+    assert!(line.contains("finish-connect"), "{line}");
+}
