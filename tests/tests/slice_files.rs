@@ -328,3 +328,102 @@ fn a_directory_outside_every_host_preopen_gives_no_preopen() {
     assert!(read(&mut s, "/data/a.txt").is_err());
     assert!(read(&mut s, "/docs/secret.txt").is_err());
 }
+
+/// `assets/` beside the manifest: `a.txt`, `sub/b.txt`.
+fn assets(dir: &Path) {
+    std::fs::create_dir_all(dir.join("assets/sub")).unwrap();
+    std::fs::write(dir.join("assets/a.txt"), PUBLIC).unwrap();
+    std::fs::write(dir.join("assets/sub/b.txt"), "inside").unwrap();
+}
+
+const EMBED: &str = r#"files = { embed = "assets", as = "/assets" }"#;
+
+/// A session with no host directory at all.
+fn bare_session(bytes: &[u8]) -> Session {
+    Session::new(&host::engine(), bytes, &HostConfig::default()).unwrap()
+}
+
+#[test]
+fn an_embedded_directory_is_read_with_std_and_needs_no_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    assets(tmp.path());
+    let bytes = composed(tmp.path(), EMBED);
+    // Edited after composing: the output carries its own copy.
+    std::fs::write(tmp.path().join("assets/a.txt"), "changed").unwrap();
+    let names = import_names(&bytes).unwrap();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with("wasi:filesystem") && !n.starts_with("wasi:io")),
+        "{names:?}"
+    );
+    let mut s = bare_session(&bytes);
+    assert_eq!(preopens(&mut s), ["/assets"]);
+    assert_eq!(read(&mut s, "/assets/a.txt"), Ok(PUBLIC.into()));
+    assert_eq!(read(&mut s, "/assets/sub/b.txt"), Ok("inside".into()));
+    assert_eq!(read(&mut s, "/assets/sub/../a.txt"), Ok(PUBLIC.into()));
+    assert_eq!(
+        result(call(&mut s, "list", vec![Val::String("/assets".into())])),
+        Ok("a.txt,sub".into())
+    );
+    assert_eq!(raw_read(&mut s, "sub/b.txt", true), Ok("inside".into()));
+    assert!(read(&mut s, "/assets/missing.txt").is_err());
+}
+
+#[test]
+fn an_embedded_directory_refuses_writes_and_escapes() {
+    let tmp = tempfile::tempdir().unwrap();
+    assets(tmp.path());
+    std::fs::write(tmp.path().join("secret.txt"), SECRET).unwrap();
+    let bytes = composed(tmp.path(), EMBED);
+    let mut s = bare_session(&bytes);
+    for path in [
+        "/assets/../secret.txt",
+        "/secret.txt",
+        "/assets/sub/../../secret.txt",
+    ] {
+        let got = read(&mut s, path);
+        assert!(got.is_err(), "`{path}`: {got:?}");
+    }
+    for path in ["../secret.txt", "/secret.txt", "sub/../../secret.txt"] {
+        let got = raw_read(&mut s, path, true);
+        assert!(
+            got.as_ref().is_err_and(|e| e.contains("not-permitted")),
+            "`{path}`: {got:?}"
+        );
+    }
+    let write = |s: &mut Session, f: &str, path: &str| {
+        result(call(
+            s,
+            f,
+            vec![Val::String(path.into()), Val::String("x".into())],
+        ))
+    };
+    assert!(write(&mut s, "write", "/assets/a.txt").is_err());
+    let got = write(&mut s, "raw-write", "new.txt");
+    assert!(
+        got.as_ref().is_err_and(|e| e.contains("read-only")),
+        "{got:?}"
+    );
+    assert_eq!(read(&mut s, "/assets/a.txt"), Ok(PUBLIC.into()));
+}
+
+#[test]
+fn an_embedded_symlink_is_refused_at_compose_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    assets(tmp.path());
+    std::os::unix::fs::symlink("/etc/passwd", tmp.path().join("assets/link")).unwrap();
+    let path = tmp.path().join("airlock.toml");
+    let text = format!(
+        "[output]\nroot = \"probe\"\n[components.probe]\npath = \"{}\"\n{EMBED}\n",
+        probe_wasm().display()
+    );
+    let manifest = Manifest::parse(&text, &path).unwrap();
+    let err = CompositionSpec::from_manifest(&manifest, &path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("files") && err.contains("symlinks are not embedded"),
+        "{err}"
+    );
+}
