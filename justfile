@@ -55,7 +55,7 @@ test-python: compose-libraries
 
 # The interposers airlock builds into its outputs (attenuated capabilities; see composer/src/attenuate),
 # by kind: crate `interpose-KIND` is checked in as composer/interposers/KIND.wasm.
-interposer_kinds := "env clock stdio http sockets files"
+interposer_kinds := "env clock stdio http sockets files embed"
 
 # Rebuild the prebuilt interposer components under composer/interposers/ (the composer
 # embeds them; `interposers_are_fresh` in `just test` fails when they are stale).

@@ -152,11 +152,10 @@ fn embedded(
     let mut counts = (0usize, 0usize);
     walk(dir, "", &mut config, &mut total, &mut counts)?;
     let mut wires = EMBED_WIRES.to_vec();
-    if !c
-        .clock
-        .as_deref()
-        .is_some_and(|c| !c.starts_with("offset:"))
-    {
+    // A frozen clock serves it as a virtual value instead (an offset clock
+    // only shifts the wall clock).
+    let frozen = c.clock.as_deref().is_some_and(|c| !c.starts_with("offset:"));
+    if !frozen {
         wires.push(MONOTONIC);
     }
     out.interposers.push(Interposer {
