@@ -106,30 +106,13 @@ impl Desc {
         'walk: loop {
             let mut parent: Option<host::Descriptor> = None;
             for i in 0..parts.len() {
-                let last = i + 1 == parts.len();
                 let dir = parent.as_ref().unwrap_or(&root.dir);
                 let name = parts[i].as_str();
-                if !last || follow {
-                    match dir.stat_at(host::PathFlags::empty(), name) {
-                        Ok(st) if st.type_ == host::DescriptorType::SymbolicLink => {
-                            links += 1;
-                            if links > MAX_LINKS {
-                                return Err(ErrorCode::Loop);
-                            }
-                            let target = dir.readlink_at(name).map_err(code)?;
-                            let mut next =
-                                path::normalize(&parts[..i], &target).map_err(refused)?;
-                            next.extend(parts.drain(i + 1..));
-                            parts = next;
-                            continue 'walk;
-                        }
-                        Ok(_) => {}
-                        // A missing last component may be about to be created.
-                        Err(host::ErrorCode::NoEntry) if last => {}
-                        Err(e) => return Err(code(e)),
+                if i + 1 == parts.len() {
+                    if follow && let Some(next) = link(dir, &parts, i, &mut links)? {
+                        parts = next;
+                        continue 'walk;
                     }
-                }
-                if last {
                     let name = parts[i].clone();
                     return Ok(Place {
                         parent,
@@ -137,15 +120,19 @@ impl Desc {
                         path: parts,
                     });
                 }
-                let next = dir
-                    .open_at(
-                        host::PathFlags::empty(),
-                        name,
-                        host::OpenFlags::DIRECTORY,
-                        root.dir_flags(),
-                    )
-                    .map_err(code)?;
-                parent = Some(next);
+                // Open first: the host refuses a symlink (told not to
+                // follow), and only then is it looked at.
+                let flags = host::PathFlags::empty();
+                match dir.open_at(flags, name, host::OpenFlags::DIRECTORY, root.dir_flags()) {
+                    Ok(next) => parent = Some(next),
+                    Err(e) => match link(dir, &parts, i, &mut links)? {
+                        Some(next) => {
+                            parts = next;
+                            continue 'walk;
+                        }
+                        None => return Err(code(e)),
+                    },
+                }
             }
             // No components: the root itself.
             return Ok(Place {
@@ -162,6 +149,32 @@ impl Desc {
             root: self.root.clone(),
             path,
         })
+    }
+}
+
+/// When `parts[i]` (in `dir`) is a symlink: the path with it replaced by its
+/// target, read from where the link is (refused when it leaves the root).
+/// `None`: not a symlink, or missing (a last component may be about to be
+/// created).
+fn link(
+    dir: &host::Descriptor,
+    parts: &[String],
+    i: usize,
+    links: &mut usize,
+) -> Result<Option<Vec<String>>, ErrorCode> {
+    match dir.stat_at(host::PathFlags::empty(), &parts[i]) {
+        Ok(st) if st.type_ == host::DescriptorType::SymbolicLink => {
+            *links += 1;
+            if *links > MAX_LINKS {
+                return Err(ErrorCode::Loop);
+            }
+            let target = dir.readlink_at(&parts[i]).map_err(code)?;
+            let mut next = path::normalize(&parts[..i], &target).map_err(refused)?;
+            next.extend_from_slice(&parts[i + 1..]);
+            Ok(Some(next))
+        }
+        Ok(_) | Err(host::ErrorCode::NoEntry) => Ok(None),
+        Err(e) => Err(code(e)),
     }
 }
 
@@ -324,16 +337,28 @@ impl GuestDescriptor for Desc {
         if open.intersects(writes) || dflags.intersects(mutates) {
             self.writable()?;
         }
-        let p = self.place(&path, follows(flags))?;
-        let fd = p
-            .dir(&self.root)
-            .open_at(
+        let open_in = |p: &Place| {
+            p.dir(&self.root).open_at(
                 host::PathFlags::empty(),
                 &p.name,
                 host::OpenFlags::from_bits_retain(open.bits()),
                 host::DescriptorFlags::from_bits_retain(dflags.bits()),
             )
-            .map_err(code)?;
+        };
+        // Open first (the host refuses a final symlink, told not to follow
+        // it); resolve it here only then, when following was asked for.
+        let p = self.place(&path, false)?;
+        let (fd, p) = match open_in(&p) {
+            Ok(fd) => (fd, p),
+            Err(e) if !follows(flags) => return Err(code(e)),
+            Err(e) => {
+                let q = self.place(&path, true)?;
+                if q.path == p.path {
+                    return Err(code(e));
+                }
+                (open_in(&q).map_err(code)?, q)
+            }
+        };
         Ok(self.child(fd, p.path))
     }
     fn readlink_at(&self, path: String) -> Result<String, ErrorCode> {
