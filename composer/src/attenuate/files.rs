@@ -356,3 +356,26 @@ fn refuse_conflicts(c: &ComponentSpec) -> Result<(), SliceError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads_as_the_embed_interposer_reads_it() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"h"), "aA==");
+        assert_eq!(base64(b"hi"), "aGk=");
+        assert_eq!(base64(b"hi!"), "aGkh");
+        assert_eq!(base64(&[0xff, 0xfe, 0x00, 0x01]), "//4AAQ==");
+    }
+
+    #[test]
+    fn guest_paths_must_be_plain() {
+        assert!(check_path("dir", "/docs/public").is_ok());
+        for bad in ["", "/docs/../etc", "..", "a\0b", "a\nb"] {
+            let err = check_path("dir", bad).unwrap_err();
+            assert_eq!(err.key, "files");
+        }
+    }
+}
