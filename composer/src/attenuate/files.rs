@@ -154,7 +154,10 @@ fn embedded(
     let mut wires = EMBED_WIRES.to_vec();
     // A frozen clock serves it as a virtual value instead (an offset clock
     // only shifts the wall clock).
-    let frozen = c.clock.as_deref().is_some_and(|c| !c.starts_with("offset:"));
+    let frozen = c
+        .clock
+        .as_deref()
+        .is_some_and(|c| !c.starts_with("offset:"));
     if !frozen {
         wires.push(MONOTONIC);
     }
