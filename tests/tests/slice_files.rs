@@ -72,11 +72,15 @@ fn host_tree() -> tempfile::TempDir {
 /// A session over `bytes` with the host preopen `/docs` (writable on the
 /// host: read-only must come from the slice).
 fn session(bytes: &[u8], tree: &Path) -> Session {
+    session_on(bytes, tree, false)
+}
+
+fn session_on(bytes: &[u8], tree: &Path, host_read_only: bool) -> Session {
     let config = HostConfig {
         dirs: vec![Preopen {
             host: tree.join("docs"),
             guest: "/docs".into(),
-            read_only: false,
+            read_only: host_read_only,
         }],
         ..HostConfig::default()
     };
@@ -260,6 +264,24 @@ fn a_writable_slice_writes_inside_only() {
         SECRET
     );
     assert!(!tree.path().join("docs/outside.txt").exists());
+}
+
+#[test]
+fn a_writable_slice_of_a_read_only_host_directory_reads_and_cannot_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let extra = r#"files = { dir = "/docs/public", as = "/data", read-only = false }"#;
+    let bytes = composed(tmp.path(), extra);
+    let mut s = session_on(&bytes, tree.path(), true);
+    assert_eq!(preopens(&mut s), ["/data"]);
+    assert_eq!(read(&mut s, "/data/sub/b.txt"), Ok("inside".into()));
+    let got = result(call(
+        &mut s,
+        "write",
+        vec![Val::String("/data/new.txt".into()), Val::String("x".into())],
+    ));
+    assert!(got.is_err(), "{got:?}");
+    assert!(!tree.path().join("docs/public/new.txt").exists());
 }
 
 #[test]

@@ -26,13 +26,15 @@ const MAX_LINKS: usize = 40;
 struct Root {
     dir: host::Descriptor,
     read_only: bool,
+    /// How directories on the way are opened: as the root itself is (they
+    /// can be changed only when the slice is writable and the host lets the
+    /// root be changed; the host checks the flag on every change).
+    walk: host::DescriptorFlags,
 }
 
 impl Root {
-    /// How directories on the way are opened: they can be changed only when
-    /// the slice is writable (the host checks the flag on every change).
     fn dir_flags(&self) -> host::DescriptorFlags {
-        dir_flags(self.read_only)
+        self.walk
     }
 }
 
@@ -448,32 +450,43 @@ impl PreopensGuest for Component {
         let Some(settings) = Settings::parse(&config::get()) else {
             return Vec::new();
         };
-        open_root(&settings)
-            .map(|dir| {
-                let root = Rc::new(Root {
-                    dir,
-                    read_only: settings.read_only,
-                });
-                let desc = Descriptor::new(Desc {
-                    host: None,
-                    root,
-                    path: Vec::new(),
-                });
-                alloc::vec![(desc, settings.name)]
-            })
-            .unwrap_or_default()
+        let Some(dir) = open_root(&settings) else {
+            return Vec::new();
+        };
+        let walk = match dir.get_flags() {
+            Ok(flags) if !settings.read_only => flags & dir_flags(false),
+            _ => dir_flags(true),
+        };
+        let root = Rc::new(Root {
+            dir,
+            read_only: settings.read_only,
+            walk,
+        });
+        let desc = Descriptor::new(Desc {
+            host: None,
+            root,
+            path: Vec::new(),
+        });
+        alloc::vec![(desc, settings.name)]
     }
 }
 
 /// Opens `settings.dir` from the host preopen it lies under, one component at
-/// a time, following no symlink.
+/// a time, following no symlink: changeable when the slice is writable and
+/// the host permits it, else for reading.
 fn open_root(settings: &Settings) -> Option<host::Descriptor> {
+    let writable = (!settings.read_only)
+        .then(|| open_with(settings, dir_flags(false)))
+        .flatten();
+    writable.or_else(|| open_with(settings, dir_flags(true)))
+}
+
+fn open_with(settings: &Settings, flags: host::DescriptorFlags) -> Option<host::Descriptor> {
     let mut preopens = host_preopens::get_directories();
     let names: Vec<String> = preopens.iter().map(|(_, n)| n.clone()).collect();
     let (index, below) = path::host_preopen(&settings.dir, &names)?;
     let mut dir = preopens.swap_remove(index).0;
     drop(preopens);
-    let flags = dir_flags(settings.read_only);
     for name in below {
         dir = dir
             .open_at(
