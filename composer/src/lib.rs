@@ -11,12 +11,15 @@ pub mod error;
 #[cfg(feature = "host")]
 pub mod host;
 pub mod inspect;
+pub mod lock;
 pub mod manifest;
 pub mod names;
 pub mod normalize;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;
+pub mod provenance;
+pub mod registry;
 pub mod report;
 pub mod spec;
 pub mod verify;

@@ -27,8 +27,12 @@ pub struct CompositionSpec {
 pub struct InstanceSpec {
     /// The instance's name (manifest key or file stem).
     pub name: String,
-    /// Where its component file is.
+    /// Where its component file is (for a registry component, its cached copy
+    /// once resolved: see `registry::resolve`).
     pub path: PathBuf,
+    /// The registry package: the requirement as written until resolved, then
+    /// the exact `ns:name@1.2.3`. `None` for files.
+    pub package: Option<String>,
     /// What of the allow-list it may reach.
     pub grant: PatternSet,
     /// Explicit wiring: imports matching the pattern come from the named instance.
@@ -112,6 +116,14 @@ pub enum SpecError {
         /// What is wrong.
         message: String,
     },
+    /// `[components.NAME]` needs exactly one of `path` and `package`.
+    #[error("`components.{instance}` needs exactly one of `path` and `package`; it has {has}")]
+    Source {
+        /// The instance.
+        instance: String,
+        /// `both` or `neither`.
+        has: &'static str,
+    },
     /// A component file name that gives no usable instance name.
     #[error("cannot name a component after `{path}`: use a file name like `lib.wasm`")]
     Unnamed {
@@ -138,9 +150,20 @@ impl CompositionSpec {
                     Ok((p, target.clone()))
                 })
                 .collect::<Result<_, SpecError>>()?;
+            let (path, package) = match (&c.path, &c.package) {
+                (Some(p), None) => (base.join(p), None),
+                (None, Some(p)) => (PathBuf::new(), Some(p.clone())),
+                (p, _) => {
+                    return Err(SpecError::Source {
+                        instance: name.clone(),
+                        has: if p.is_some() { "both" } else { "neither" },
+                    });
+                }
+            };
             instances.push(InstanceSpec {
                 name: name.clone(),
-                path: base.join(&c.path),
+                path,
+                package,
                 grant: patterns(&c.grant, &format!("components.{name}.grant"))?,
                 wire,
                 deny: patterns(&c.deny, &format!("components.{name}.deny"))?,
@@ -206,6 +229,7 @@ impl CompositionSpec {
             instances.push(InstanceSpec {
                 name,
                 path: path.to_path_buf(),
+                package: None,
                 grant,
                 wire: Vec::new(),
                 deny: deny_set.clone(),

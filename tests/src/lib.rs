@@ -3,6 +3,7 @@
 //! imports straight from its bytes (independently of the composer's plan).
 
 pub mod randgen;
+pub mod registry;
 
 use airlock::manifest::Manifest;
 use airlock::pipeline::{self, Composed};
