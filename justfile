@@ -95,9 +95,9 @@ publish: build
     #!/usr/bin/env bash
     set -euo pipefail
     version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
-    for f in {{ component_dir }}/*.wasm; do
-        name=$(basename "$f" .wasm | tr _ -)
-        cargo run -q -p airlock -- publish "$f" --package "airlock:$name@$version"
+    # The components of `components` above (`-p digest@0.1.0` -> `digest`), not whatever else is in the folder.
+    for name in $(echo "{{ components }}" | tr ' ' '\n' | grep -v '^-p$' | sed 's/@.*//'); do
+        cargo run -q -p airlock -- publish "{{ component_dir }}/$(echo "$name" | tr - _).wasm" --package "airlock:$name@$version"
     done
 
 # Hardening at scale (`just test` runs the same bounded): CASES random compositions from SEED,

@@ -9,7 +9,7 @@
 //! newer toolchain does not trip the lock.
 
 use crate::names::InterfaceName;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ pub const FILE_NAME: &str = "airlock.lock";
 pub const FORMAT: u32 = 1;
 
 /// The whole lock file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LockFile {
     /// The format version ([`FORMAT`]).
@@ -40,15 +40,13 @@ impl Default for LockFile {
 }
 
 /// `[components.NAME]`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LockedComponent {
     /// The exact registry package, `ns:name@1.2.3` (registry components only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
     /// The component's content digest, `sha256:...` (registry components only:
     /// files on disk change with every build).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// Its imports, as `airlock inspect` lists them.
     #[serde(default)]
@@ -156,14 +154,41 @@ impl LockFile {
         Ok(Some(lock))
     }
 
-    /// The file's text (stable: sorted by name, imports sorted).
+    /// The file's text (stable: sorted by name; one import per line, so a
+    /// review of the diff shows each capability that comes or goes).
     pub fn to_text(&self) -> String {
-        let body = toml::to_string(self).expect("the lock serializes");
-        format!(
+        let string = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let mut text = format!(
             "# airlock.lock: written by `airlock`; commit it.\n\
              # Registry components are pinned to a version and digest; every\n\
-             # component's imports are its accepted capabilities.\n\n{body}"
-        )
+             # component's imports are its accepted capabilities.\n\n\
+             version = {}\n",
+            self.version
+        );
+        for (name, c) in &self.components {
+            let bare = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+            let key = if bare { name.clone() } else { string(name) };
+            text.push_str(&format!("\n[components.{key}]\n"));
+            if let Some(p) = &c.package {
+                text.push_str(&format!("package = {}\n", string(p)));
+            }
+            if let Some(d) = &c.digest {
+                text.push_str(&format!("digest = {}\n", string(d)));
+            }
+            if c.imports.is_empty() {
+                text.push_str("imports = []\n");
+            } else {
+                text.push_str("imports = [\n");
+                for i in &c.imports {
+                    text.push_str(&format!("  {},\n", string(i)));
+                }
+                text.push_str("]\n");
+            }
+        }
+        text
     }
 }
 
@@ -283,15 +308,20 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         assert_eq!(LockFile::load(&path).unwrap(), None);
         let mut lock = LockFile::default();
+        lock.components.insert("odd name.\"x\"".into(), entry(&[]));
         lock.components.insert(
             "stats".into(),
             LockedComponent {
                 package: Some("airlock:stats@0.1.0".into()),
                 digest: Some(crate::registry::sha256(b"x")),
-                imports: vec!["wasi:cli/stdout@0.2.0".into()],
+                imports: vec!["wasi:cli/stdout@0.2.0".into(), "run".into()],
             },
         );
         std::fs::write(&path, lock.to_text()).unwrap();
+        assert!(
+            lock.to_text()
+                .contains("imports = [\n  \"wasi:cli/stdout@0.2.0\",\n")
+        );
         assert_eq!(LockFile::load(&path).unwrap(), Some(lock));
         std::fs::write(&path, "version = 2\n").unwrap();
         let e = LockFile::load(&path).unwrap_err().to_string();
