@@ -489,3 +489,57 @@ fn publish_refuses_bad_input() {
     let (status, _) = registry.get("/v2/airlock/junk/tags/list", "*/*").unwrap();
     assert_eq!(status, 404);
 }
+
+/// wkg's config file decides the registry and its protocol: a bare
+/// `127.0.0.1:PORT` (HTTPS by default) becomes plain HTTP through
+/// `[registry."127.0.0.1:PORT".oci] protocol = "http"`, as wkg reads it.
+#[test]
+fn wkg_config_routes_a_namespace_to_a_plain_http_registry() {
+    use airlock::registry::client::Client;
+    use airlock::registry::config::{RegistryConfig, WkgConfig};
+    use airlock::registry::{PackageName, PackageRef};
+
+    let registry = TestRegistry::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "default_registry = \"registry.invalid\"\n\
+             [namespace_registries]\nairlock = \"{0}\"\n\
+             [registry.\"{0}\".oci]\nprotocol = \"http\"\n",
+            registry.addr
+        ),
+    )
+    .unwrap();
+    let config = RegistryConfig {
+        wkg: WkgConfig::load(&file).unwrap(),
+        wkg_path: Some(file),
+        ..RegistryConfig::default()
+    };
+    let name = PackageName::parse("airlock:stats").unwrap();
+    let target = config.registry_for(&name).unwrap();
+    assert_eq!(target.host, registry.addr);
+    assert!(target.http);
+
+    let client = Client::new(&target).unwrap();
+    let bytes = std::fs::read(component("stats")).unwrap();
+    let package = PackageRef::parse("airlock:stats@1.2.3").unwrap();
+    let pushed = client
+        .push(&package, &bytes, &[], &[], Default::default())
+        .unwrap();
+    assert_eq!(
+        pushed.reference,
+        format!("{}/airlock/stats:1.2.3", registry.addr)
+    );
+    assert_eq!(
+        client.versions(&name).unwrap(),
+        std::slice::from_ref(&package.version)
+    );
+    let pulled = client.pull(&package).unwrap();
+    assert_eq!(pulled.bytes, bytes);
+    assert_eq!(pulled.digest, pushed.digest);
+    // Nothing published under another name: no versions, not an error.
+    let other = PackageName::parse("airlock:nothing").unwrap();
+    assert!(client.versions(&other).unwrap().is_empty());
+}
