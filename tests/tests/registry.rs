@@ -543,3 +543,45 @@ fn wkg_config_routes_a_namespace_to_a_plain_http_registry() {
     let other = PackageName::parse("airlock:nothing").unwrap();
     assert!(client.versions(&other).unwrap().is_empty());
 }
+
+/// A container image (not the wasm layout) under a package's tag is refused by name.
+#[test]
+fn an_artifact_that_is_not_a_component_is_refused() {
+    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+    use oci_client::secrets::RegistryAuth;
+
+    let registry = TestRegistry::start().unwrap();
+    airlock::registry::client::install_tls_provider();
+    let client = oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::Http,
+        ..Default::default()
+    });
+    let reference = oci_client::Reference::with_tag(
+        registry.addr.clone(),
+        "airlock/stats".into(),
+        "0.1.0".into(),
+    );
+    let layers = [ImageLayer::oci_v1(b"not a tarball".to_vec(), None)];
+    let config = Config::oci_v1(b"{}".to_vec(), None);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(client.push(&reference, &layers, config, &RegistryAuth::Anonymous, None))
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = app_manifest(dir.path(), &registry, "0.1");
+    let out = dir.path().join("out.wasm");
+    let (code, _, err) = compose(&manifest, &out, &dir.path().join("cache"), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "`{}/airlock/stats:0.1.0` is not a wasm component artifact: its config is `application/vnd.oci.image.config.v1+json`, not `application/vnd.wasm.config.v0+json`",
+            registry.addr
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert!(!manifest.with_file_name("airlock.lock").exists());
+}

@@ -76,8 +76,7 @@ pub struct Client {
 impl Client {
     /// A client for `registry` (anonymous unless wkg's config has credentials).
     pub fn new(registry: &Registry) -> Result<Self, RegistryError> {
-        // reqwest is built without a default TLS provider: use ring (no C toolchain).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -265,6 +264,13 @@ impl Client {
         }
         Ok(Pulled { bytes, digest })
     }
+}
+
+/// reqwest is built without a default TLS provider: make ring (no C
+/// toolchain needed) the process default, unless one is installed already.
+/// Needed before any `oci_client::Client` is built.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// An error with its causes, `a: b: c`.
