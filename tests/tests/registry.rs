@@ -488,6 +488,24 @@ fn publish_refuses_bad_input() {
     assert!(err.contains("is not a WebAssembly file"), "{err}");
     let (status, _) = registry.get("/v2/airlock/junk/tags/list", "*/*").unwrap();
     assert_eq!(status, 404);
+
+    // HTTPS (the default for a bare host) against a plain-HTTP registry: a hint.
+    let (code, _, err) = airlock(&[
+        "publish",
+        s(&component("stats")),
+        "--package",
+        "airlock:stats@0.1.0",
+        "--registry",
+        &registry.addr,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "the registry seems to speak plain HTTP: use `http://{}`",
+            registry.addr
+        )),
+        "{err}"
+    );
 }
 
 /// wkg's config file decides the registry and its protocol: a bare

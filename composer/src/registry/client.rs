@@ -129,11 +129,19 @@ impl Client {
         reference: String,
         e: impl std::fmt::Display,
     ) -> RegistryError {
+        let mut message = e.to_string();
+        // An HTTPS handshake answered in plain HTTP.
+        if !self.registry.http && message.contains("InvalidContentType") {
+            message.push_str(&format!(
+                " (the registry seems to speak plain HTTP: use `http://{}`, or `protocol = \"http\"` in wkg's config)",
+                self.registry.host
+            ));
+        }
         RegistryError::Remote {
             registry: self.registry.to_string(),
             action,
             reference,
-            message: e.to_string(),
+            message,
         }
     }
 
