@@ -37,7 +37,14 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     let (mut spec, _) = super::compose::load_spec(Some(&args.manifest), None)?;
     // Checks the capability lock too; never writes it.
-    super::lock::prepare(&args.manifest, &mut spec, &args.registry, false, err)?;
+    let lock = super::lock::prepare(&args.manifest, &mut spec, &args.registry, false, err)?;
+    if lock.old.is_some() && lock.old.as_ref() != Some(&lock.new) {
+        let _ = writeln!(
+            err,
+            "info: `{}` is out of date (check never writes it): `airlock lock` records the change",
+            lock.path.display()
+        );
+    }
     let report = pipeline::check(&spec)?;
     print_report(
         out,
