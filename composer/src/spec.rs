@@ -310,13 +310,16 @@ impl CompositionSpec {
             if !settings.iter().any(|s| s.instance == inst.name) {
                 continue;
             }
-            let c = crate::settings::component(&inst.name, &inst.path, settings).map_err(
+            let mut c = crate::settings::component(&inst.name, &inst.path, settings).map_err(
                 |message| SpecError::BadVirtual {
                     instance: inst.name.clone(),
                     key: "--set",
                     message,
                 },
             )?;
+            // Slices see the instance's grants (the root's: the allow-list),
+            // as they see `grant` in a manifest.
+            c.grant = inst.grant.0.iter().map(ToString::to_string).collect();
             inst.virtuals = virtuals(&inst.name, &c)?;
             let slices = attenuate::slices(&c, base).map_err(|e| SpecError::BadVirtual {
                 instance: inst.name.clone(),

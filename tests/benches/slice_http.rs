@@ -2,8 +2,9 @@
 //! 127.0.0.1 through the attenuated output (the filter interposer checks
 //! the rule, then calls the host) against the same component with
 //! `wasi:http` granted directly. Plain `std::time` measurements, printed as
-//! a table; each variant runs `--calls N` requests (default 200) in each of
-//! `--rounds R` alternating rounds (default 3), and the best round counts.
+//! a table; each variant runs `--calls N` requests (default 200, interleaved
+//! with the other variants' calls) in each of `--rounds R` rounds (default
+//! 3), and each variant's best round counts.
 //!
 //! `cargo bench -p airlock-tests --bench slice_http --profile dev` (the dev
 //! profile optimizes wasmtime; components built first: `just build-components`).
@@ -32,18 +33,23 @@ struct Variant {
     expect_ok: bool,
 }
 
-/// Time per call of `calls` requests in one session (after a warm-up).
-fn per_call(v: &Variant, calls: usize) -> Duration {
-    let mut probe = probe_session(&v.bytes);
-    for _ in 0..10 {
-        let _ = call(&mut probe, "http-request", &[v.method, &v.url]);
+/// Per-call times of each variant: `calls` requests each, interleaved one by
+/// one (A, B, C, A, B, C, ...) so that load on the machine hits all alike.
+fn per_call(variants: &[Variant], calls: usize) -> Vec<Duration> {
+    let mut probes: Vec<_> = variants.iter().map(|v| probe_session(&v.bytes)).collect();
+    let mut total = vec![Duration::ZERO; variants.len()];
+    for round in 0..calls + 10 {
+        for (i, (v, probe)) in variants.iter().zip(&mut probes).enumerate() {
+            let start = Instant::now();
+            let r = call(probe, "http-request", &[v.method, &v.url]);
+            // The first ten calls warm up (connections, caches).
+            if round >= 10 {
+                total[i] += start.elapsed();
+            }
+            assert_eq!(r.is_ok(), v.expect_ok, "{}: {r:?}", v.name);
+        }
     }
-    let start = Instant::now();
-    for _ in 0..calls {
-        let r = call(&mut probe, "http-request", &[v.method, &v.url]);
-        assert_eq!(r.is_ok(), v.expect_ok, "{}: {r:?}", v.name);
-    }
-    start.elapsed() / calls as u32
+    total.into_iter().map(|t| t / calls as u32).collect()
 }
 
 fn main() {
@@ -84,8 +90,8 @@ fn main() {
     ];
     let mut best = vec![Duration::MAX; variants.len()];
     for _ in 0..rounds {
-        for (i, v) in variants.iter().enumerate() {
-            best[i] = best[i].min(per_call(v, calls));
+        for (b, t) in best.iter_mut().zip(per_call(&variants, calls)) {
+            *b = (*b).min(t);
         }
     }
     assert_eq!(

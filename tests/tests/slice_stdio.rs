@@ -189,13 +189,36 @@ fn denied_stdout_is_closed_in_the_guest_and_empty_on_the_host() {
 }
 
 #[test]
+fn unset_streams_follow_the_grants_and_a_granted_clock_stays_the_hosts() {
+    let allow = format!("{STDIO}, \"wasi:clocks/monotonic-clock@0.2\"");
+    let keys = "grant = [\"wasi:cli/*\", \"wasi:clocks/monotonic-clock\"]\nstdout = \"discard\"";
+    let composed = compose_probe_allowing(&allow, keys).unwrap();
+    let audit = composed.report.to_text();
+    assert!(
+        audit.contains("stdout discard, stderr allow, stdin allow, monotonic clock allow"),
+        "{audit}"
+    );
+    let mut s = session(&composed.bytes);
+    assert_eq!(write(&mut s, "write-stdout", "to stdout\n"), Ok(()));
+    assert_eq!(write(&mut s, "write-stderr", "to stderr\n"), Ok(()));
+    assert_eq!(s.stdout(), b"", "discarded stdout reached the host");
+    assert_eq!(s.stderr(), b"to stderr\n");
+    assert_eq!(read_stdin(&mut s), (HOST_STDIN.to_vec(), "closed".into()));
+    // The host's clock, its pollable wrapped by the interposer: a real sleep.
+    let now = s
+        .call_export(Some(PROBE), "sleep", &[Val::U64(1_000_000)])
+        .unwrap();
+    assert!(matches!(now[..], [Val::U64(n)] if n > 0), "{now:?}");
+}
+
+#[test]
 fn host_io_beside_the_interposer_is_refused_with_the_key() {
-    let err = compose_probe("stdout = \"discard\"\ngrant = [\"wasi:clocks/*\"]")
+    let err = compose_probe("stdout = \"discard\"\ngrant = [\"wasi:filesystem/*\"]")
         .err()
         .expect("refused")
         .to_string();
     assert!(err.contains("components.probe.stdout"), "{err}");
-    assert!(err.contains("`wasi:clocks/monotonic-clock`"), "{err}");
+    assert!(err.contains("`wasi:filesystem/types`"), "{err}");
     // An allowed stream that the allow-list does not permit: a policy error.
     let err = compose_probe_allowing(
         "\"wasi:cli/stdout@0.2\"",

@@ -5,6 +5,7 @@
 //! (`airlock:interpose/config`), one per entry: `allow METHODS AUTHORITY`
 //! (see [`rules`] for the matching).
 //!
+//! A request whose `host` header names another authority is denied too.
 //! A request without a scheme is sent as `https` (what wasi-http hosts assume),
 //! and the interposer sets that scheme explicitly, so the port it checked is
 //! the port the host connects to. Other schemes are denied.
@@ -33,7 +34,7 @@ mod bindings {
         generate_all,
     });
 
-    use super::rules::{Rules, Scheme};
+    use super::rules::{Rules, Scheme, host_header_ok};
     use airlock::interpose::config;
     use alloc::boxed::Box;
     use core::sync::atomic::{AtomicPtr, Ordering};
@@ -112,7 +113,11 @@ mod bindings {
             };
             let method = request.method();
             let authority = request.authority();
-            if !rules().allows(method_name(&method), scheme, authority.as_deref()) {
+            let allowed = rules().allows(method_name(&method), scheme, authority.as_deref())
+                && authority
+                    .as_deref()
+                    .is_some_and(|a| host_header_ok(a, &request.headers().get("host")));
+            if !allowed {
                 // Dropping `request` here frees it; the host never sees it sent.
                 return Err(ErrorCode::HttpRequestDenied);
             }

@@ -162,6 +162,15 @@ impl Rules {
     }
 }
 
+/// Whether the request's `host` header values (if any) name its authority.
+/// Runtimes such as wasmtime refuse a guest's `host` header, but one that
+/// sent it would let a proxy or virtual host route the request elsewhere.
+pub fn host_header_ok(authority: &str, values: &[Vec<u8>]) -> bool {
+    values
+        .iter()
+        .all(|v| v.eq_ignore_ascii_case(authority.as_bytes()))
+}
+
 /// `host[:port]` or `[v6][:port]`, split; `None` when it has no host or more
 /// than one unbracketed `:`.
 fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
@@ -316,6 +325,18 @@ mod tests {
             assert!(!r.allows("GET", H, Some(bad)), "{bad}");
         }
         assert!(!r.allows("GET", H, None));
+    }
+
+    #[test]
+    fn a_host_header_must_name_the_authority() {
+        assert!(host_header_ok("a.example.com", &[]));
+        assert!(host_header_ok(
+            "a.example.com",
+            &[b"A.example.com".to_vec()]
+        ));
+        assert!(!host_header_ok("a.example.com", &[b"evil.net".to_vec()]));
+        let two = [b"a.example.com".to_vec(), b"evil.net".to_vec()];
+        assert!(!host_header_ok("a.example.com", &two));
     }
 
     #[test]

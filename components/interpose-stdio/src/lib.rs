@@ -2,8 +2,8 @@
 //! `stderr` per stream (the host's, discarding, closed, or fixed bytes), and
 //! the `wasi:io` resources behind them. Settings (`airlock:interpose/config`),
 //! one per entry: `stdout MODE`, `stderr MODE` (`allow`, `discard`, `deny`),
-//! `stdin allow`, `stdin deny`, `stdin fixed TEXT`. A stream not named is
-//! closed: when in doubt, deny.
+//! `stdin allow`, `stdin deny`, `stdin fixed TEXT`, `monotonic allow`. A
+//! stream not named is closed, the monotonic clock denied: when in doubt, deny.
 //!
 //! A discarding or fixed stream is not a host stream, so the library's
 //! `wasi:io/streams` (and `poll`, `error`) are this component's: each resource
@@ -52,6 +52,8 @@ pub struct Settings {
     pub stderr: OutMode,
     /// Standard input.
     pub stdin: InMode,
+    /// The host's monotonic clock (else zero, and pollables ready at once).
+    pub monotonic: bool,
 }
 
 impl Settings {
@@ -69,6 +71,7 @@ impl Settings {
             match stream {
                 "stdout" => s.stdout = out(rest),
                 "stderr" => s.stderr = out(rest),
+                "monotonic" => s.monotonic = rest == "allow",
                 "stdin" => {
                     s.stdin = match rest.split_once(' ') {
                         Some(("fixed", text)) => InMode::Fixed(text.as_bytes().to_vec()),
@@ -138,6 +141,7 @@ mod guest {
     use super::bindings::exports::wasi::clocks::monotonic_clock;
     use super::bindings::exports::wasi::io::{error, poll, streams};
     use super::bindings::wasi::cli as host_cli;
+    use super::bindings::wasi::clocks::monotonic_clock as host_clock;
     use super::bindings::wasi::io::{error as host_error, poll as host_poll, streams as host};
     use super::{DISCARD_PERMIT, InMode, OutMode, Settings, next_chunk, ready_without_host};
     use alloc::string::String;
@@ -417,20 +421,35 @@ mod guest {
         }
     }
 
-    /// Denied, as the composer's denial stub would: zero, and pollables that
-    /// are always ready (a sleep returns at once).
+    /// The host's clock with its pollables wrapped, when allowed; else denied
+    /// as the composer's denial stub would: zero, and pollables that are
+    /// always ready (a sleep returns at once).
     impl monotonic_clock::Guest for Component {
         fn now() -> u64 {
-            0
+            if settings().monotonic {
+                host_clock::now()
+            } else {
+                0
+            }
         }
         fn resolution() -> u64 {
-            0
+            if settings().monotonic {
+                host_clock::resolution()
+            } else {
+                0
+            }
         }
-        fn subscribe_instant(_when: u64) -> monotonic_clock::Pollable {
-            ready()
+        fn subscribe_instant(when: u64) -> monotonic_clock::Pollable {
+            if !settings().monotonic {
+                return ready();
+            }
+            poll::Pollable::new(Pollable::Host(host_clock::subscribe_instant(when)))
         }
-        fn subscribe_duration(_when: u64) -> monotonic_clock::Pollable {
-            ready()
+        fn subscribe_duration(when: u64) -> monotonic_clock::Pollable {
+            if !settings().monotonic {
+                return ready();
+            }
+            poll::Pollable::new(Pollable::Host(host_clock::subscribe_duration(when)))
         }
     }
 }
@@ -468,6 +487,8 @@ mod tests {
             InMode::Fixed(b"hello world\nsecond line ".to_vec())
         );
         assert_eq!(s(&["stdin allow"]).stdin, InMode::Allow);
+        assert!(s(&["monotonic allow"]).monotonic);
+        assert!(!s(&["monotonic yes"]).monotonic);
         assert_eq!(s(&["stdin fixed"]).stdin, InMode::Fixed(Vec::new()));
         assert_eq!(s(&["stdin fixed "]).stdin, InMode::Fixed(Vec::new()));
     }

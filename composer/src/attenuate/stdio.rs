@@ -1,18 +1,21 @@
 //! `stdout`, `stderr` (`allow`, `discard`, `deny`) and `stdin` (`allow`,
-//! `deny`, `{ fixed = "text" }`) per stream.
+//! `deny`, `{ fixed = "text" }`) per stream. A stream left unset follows the
+//! library's grants (`grant = ["wasi:cli/*"]`: allowed; else denied); a key
+//! that is set wins over the grants.
 //!
-//! Only `allow` (with the others left unset), or only `deny`, need no
-//! interposer: `allow` is a grant of the host's stream (the allow-list must
-//! permit it), `deny` alone the default denial (a closed stream). A discarding
-//! or fixed stream cannot be a host stream, and neither can a closed one once
-//! another stream is the host's (the denial stub would have to make a host
-//! `output-stream`, so `get-stdout` would trap). Then the stdio interposer
+//! Host streams and closed streams alone need no interposer: `allow` is a
+//! grant of the host's stream (the allow-list must permit it), `deny` a denial
+//! that wins over grants (a closed stream). A discarding or fixed stream
+//! cannot be a host stream, and neither can a closed one beside a host stream
+//! (the denial stub would have to make a host `output-stream`, so
+//! `get-stdout` would trap). Then the stdio interposer
 //! (`components/interpose-stdio`) serves all three streams and the `wasi:io`
 //! resources behind them (its own streams and pollables, wrapping the host's
 //! for the streams that are allowed). The library's `wasi:io` imports, and
-//! `wasi:clocks/monotonic-clock` whose pollables are `wasi:io`'s, are wired
-//! to it; the interposer is granted only the host streams set to `allow`.
-//! Settings: `stdout MODE`, `stderr MODE`, `stdin allow|deny`, `stdin fixed TEXT`.
+//! `wasi:clocks/monotonic-clock` whose pollables are `wasi:io`'s (the host's,
+//! wrapped, when granted; else denied), are wired to it; the interposer is
+//! granted only what is allowed. Settings: `stdout MODE`, `stderr MODE`,
+//! `stdin allow|deny`, `stdin fixed TEXT`, `monotonic allow`.
 
 use super::{Interposer, SliceError, Slices};
 use crate::manifest::{Access, ComponentSpec, StdinSpec, StreamMode};
@@ -33,20 +36,13 @@ const WIRES: [&str; 6] = [
 ];
 
 /// Its pollables are `wasi:io/poll`'s, so the interposer serves it too
-/// (denied: zero, pollables always ready) unless a frozen clock does.
+/// unless a frozen clock (a virtual value) does.
 const MONOTONIC: &str = "wasi:clocks/monotonic-clock";
 
-/// Interfaces whose types are `wasi:io`'s: granted from the host, they would
-/// hand the library host streams or pollables that the interposer's
-/// `wasi:io` cannot take (the types differ).
-const SHARES_IO: [&str; 18] = [
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:io/streams",
-    "wasi:io/poll",
-    "wasi:io/error",
-    "wasi:clocks/monotonic-clock",
+/// Interfaces that hand out `wasi:io` streams or pollables and that the
+/// interposer does not serve: granted from the host beside it, their host
+/// streams would not fit the library's `wasi:io` (the interposer's).
+const HOST_IO: [&str; 11] = [
     "wasi:filesystem/types",
     "wasi:filesystem/preopens",
     "wasi:sockets/network",
@@ -68,9 +64,25 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
     if c.stdout.is_none() && c.stderr.is_none() && c.stdin.is_none() {
         return Ok(());
     }
-    let stdout = c.stdout.unwrap_or(StreamMode::Deny);
-    let stderr = c.stderr.unwrap_or(StreamMode::Deny);
-    let stdin = c.stdin.clone().unwrap_or(StdinSpec::Access(Access::Deny));
+    // Unset streams follow the grants.
+    let by_grant = |interface: &str| granting(c, &[interface]).is_some() && !carved(c, interface);
+    let out_mode = |set: Option<StreamMode>, interface: &str| {
+        set.unwrap_or(if by_grant(interface) {
+            StreamMode::Allow
+        } else {
+            StreamMode::Deny
+        })
+    };
+    let stdout = out_mode(c.stdout, "wasi:cli/stdout");
+    let stderr = out_mode(c.stderr, "wasi:cli/stderr");
+    let stdin = c
+        .stdin
+        .clone()
+        .unwrap_or(StdinSpec::Access(if by_grant("wasi:cli/stdin") {
+            Access::Allow
+        } else {
+            Access::Deny
+        }));
     let summary = format!(
         "stdout {}, stderr {}, stdin {}",
         mode(stdout),
@@ -81,8 +93,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             StdinSpec::Fixed { fixed } => format!("fixed ({} bytes)", fixed.len()),
         }
     );
-    let mut host = Vec::new();
-    for (allowed, interface, key) in [
+    let host: Vec<(&'static str, &'static str)> = [
         (stdout == StreamMode::Allow, "wasi:cli/stdout", "stdout"),
         (stderr == StreamMode::Allow, "wasi:cli/stderr", "stderr"),
         (
@@ -90,28 +101,48 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             "wasi:cli/stdin",
             "stdin",
         ),
-    ] {
-        if allowed {
-            host.push((interface, key));
-        }
-    }
-    let denied_beside_host = !host.is_empty()
-        && (c.stdout == Some(StreamMode::Deny)
-            || c.stderr == Some(StreamMode::Deny)
-            || c.stdin == Some(StdinSpec::Access(Access::Deny)));
+    ]
+    .into_iter()
+    .filter(|s| s.0)
+    .map(|s| (s.1, s.2))
+    .collect();
+    // Streams set to `deny` (unset ones not granted keep the default denial,
+    // which needs nothing when the library does not import them).
+    let closed: Vec<(&'static str, &'static str)> = [
+        (
+            c.stdout == Some(StreamMode::Deny),
+            "wasi:cli/stdout",
+            "stdout",
+        ),
+        (
+            c.stderr == Some(StreamMode::Deny),
+            "wasi:cli/stderr",
+            "stderr",
+        ),
+        (
+            c.stdin == Some(StdinSpec::Access(Access::Deny)),
+            "wasi:cli/stdin",
+            "stdin",
+        ),
+    ]
+    .into_iter()
+    .filter(|s| s.0)
+    .map(|s| (s.1, s.2))
+    .collect();
     let interposed = stdout == StreamMode::Discard
         || stderr == StreamMode::Discard
         || matches!(stdin, StdinSpec::Fixed { .. })
-        || denied_beside_host;
+        || (!host.is_empty() && !closed.is_empty());
     if !interposed {
-        // Host streams or the default denial: plain grants, nothing inside.
-        refuse_granted_denials(c)?;
+        // Host streams or closed ones: plain grants, or denials that win over
+        // a wider grant (with no host stream, `wasi:io` is denied too, so
+        // the denial stub makes closed streams of its own).
         out.grants.extend(host);
+        out.denies.extend(closed);
         out.summary.push(summary);
         return Ok(());
     }
-    let key = first_key(c);
-    refuse_shared_io(c, key)?;
+    refuse_host_io(c, first_key(c))?;
     let mut config = vec![
         format!("stdout {}", mode(stdout)),
         format!("stderr {}", mode(stderr)),
@@ -122,14 +153,21 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         StdinSpec::Fixed { fixed } => format!("stdin fixed {fixed}"),
     });
     let mut wires = WIRES.to_vec();
+    let mut grants: Vec<&'static str> = host.iter().map(|(interface, _)| *interface).collect();
+    let mut summary = summary;
     if !frozen_clock(c) {
         wires.push(MONOTONIC);
+        if by_grant(MONOTONIC) {
+            config.push("monotonic allow".into());
+            grants.push(MONOTONIC);
+            summary.push_str(", monotonic clock allow");
+        }
     }
     out.interposers.push(Interposer {
         kind: "stdio",
         wasm: WASM,
         wires,
-        grants: host.iter().map(|(interface, _)| *interface).collect(),
+        grants,
         library_grants: Vec::new(),
         config,
         summary,
@@ -146,7 +184,7 @@ fn mode(m: StreamMode) -> &'static str {
 }
 
 /// The key that asks for the interposer, for messages: the first stream
-/// that is discarded, fixed or closed.
+/// that is set to discard, fixed or closed.
 fn first_key(c: &ComponentSpec) -> &'static str {
     let special = |m: Option<StreamMode>| matches!(m, Some(StreamMode::Discard | StreamMode::Deny));
     if special(c.stdout) {
@@ -166,68 +204,29 @@ fn frozen_clock(c: &ComponentSpec) -> bool {
         .is_some_and(|c| !c.starts_with("offset:"))
 }
 
-/// A stream set to `deny` that a wider grant (`wasi:cli/*`) would hand out
-/// anyway: the grant would win silently, so say so.
-fn refuse_granted_denials(c: &ComponentSpec) -> Result<(), SliceError> {
-    let denied = [
-        (
-            c.stdout == Some(StreamMode::Deny),
-            "wasi:cli/stdout",
-            "stdout",
-        ),
-        (
-            c.stderr == Some(StreamMode::Deny),
-            "wasi:cli/stderr",
-            "stderr",
-        ),
-        (
-            c.stdin == Some(StdinSpec::Access(Access::Deny)),
-            "wasi:cli/stdin",
-            "stdin",
-        ),
-    ];
-    for (_, interface, key) in denied.into_iter().filter(|(d, _, _)| *d) {
-        // An explicit `deny` of it wins over the grant (see `plan`).
-        let carved = c.deny.iter().any(|d| {
-            d.parse::<Pattern>().is_ok_and(|p| {
-                InterfaceName::parse(&format!("{interface}@{VERSION}"))
-                    .is_some_and(|n| p.matches(&n))
-            })
-        });
-        if carved {
-            continue;
-        }
-        if let Some((text, _)) = granting(c, &[interface]) {
-            return Err(SliceError::new(
-                key,
-                format!(
-                    "`{key} = \"deny\"` but the grant `{text}` gives the library `{interface}`; \
-                     narrow the grant, or add `{interface}` to `deny`"
-                ),
-            ));
-        }
-    }
-    Ok(())
+fn matches(pattern: &str, interface: &str) -> bool {
+    // A malformed pattern is reported where grants are parsed.
+    pattern.parse::<Pattern>().is_ok_and(|p| {
+        InterfaceName::parse(&format!("{interface}@{VERSION}")).is_some_and(|n| p.matches(&n))
+    })
+}
+
+/// Whether the library's own `deny` carves `interface` out of its grants.
+fn carved(c: &ComponentSpec, interface: &str) -> bool {
+    c.deny.iter().any(|d| matches(d, interface))
 }
 
 /// The first grant of `c` that matches one of `interfaces`, with the interface.
-fn granting<'a>(
-    c: &'a ComponentSpec,
-    interfaces: &[&'static str],
-) -> Option<(&'a str, &'static str)> {
+fn granting<'a>(c: &'a ComponentSpec, interfaces: &[&'a str]) -> Option<(&'a str, &'a str)> {
     c.grant.iter().find_map(|text| {
-        // A malformed pattern is reported where grants are parsed.
-        let pattern = text.parse::<Pattern>().ok()?;
-        let hit = interfaces.iter().find(|name| {
-            InterfaceName::parse(&format!("{name}@{VERSION}")).is_some_and(|n| pattern.matches(&n))
-        })?;
+        let hit = interfaces.iter().find(|name| matches(text, name))?;
         Some((text.as_str(), *hit))
     })
 }
 
 /// With the interposer, the library's `wasi:io` is the interposer's: nothing
 /// that hands out host streams or pollables may reach it from the host.
-fn refuse_shared_io(c: &ComponentSpec, key: &'static str) -> Result<(), SliceError> {
+fn refuse_host_io(c: &ComponentSpec, key: &'static str) -> Result<(), SliceError> {
     for (set, other) in [
         (c.files.is_some(), "files"),
         (c.http.is_some(), "http"),
@@ -244,14 +243,15 @@ fn refuse_shared_io(c: &ComponentSpec, key: &'static str) -> Result<(), SliceErr
             ));
         }
     }
-    if let Some((text, clash)) = granting(c, &SHARES_IO) {
+    let hit = granting(c, &HOST_IO).filter(|(_, interface)| !carved(c, interface));
+    if let Some((text, clash)) = hit {
         return Err(SliceError::new(
             key,
             format!(
                 "`{key}` needs the stdio interposer, which serves the library's `wasi:io` \
                  streams and pollables, so it cannot be combined with the grant `{text}`, which \
-                 gives the library `{clash}` from the host (whose streams or pollables would not \
-                 fit); narrow the grant, or use only `allow` (or only `deny`) for the streams"
+                 gives the library `{clash}` from the host (whose streams would not fit); narrow \
+                 the grant, or use only `allow` (or only `deny`) for the streams"
             ),
         ));
     }
@@ -296,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn only_allow_or_only_deny_are_plain_grants() {
+    fn host_streams_alone_or_closed_ones_alone_are_plain_grants_and_denials() {
         let s = slices("stdout = \"allow\"\nstdin = \"allow\"").unwrap();
         assert!(s.interposers.is_empty());
         assert_eq!(
@@ -304,22 +304,51 @@ mod tests {
             [("wasi:cli/stdout", "stdout"), ("wasi:cli/stdin", "stdin")]
         );
         assert_eq!(s.summary, ["stdout allow, stderr deny, stdin allow"]);
-        let s = slices("stdout = \"deny\"").unwrap();
+        assert!(s.denies.is_empty());
+        // Closed streams alone: denials, which win over a wider grant.
+        let s = slices(
+            "stdout = \"deny\"\nstderr = \"deny\"\nstdin = \"deny\"\ngrant = [\"wasi:cli/*\"]",
+        )
+        .unwrap();
         assert!(s.grants.is_empty() && s.interposers.is_empty());
+        assert_eq!(s.denies.len(), 3);
         assert_eq!(s.summary, ["stdout deny, stderr deny, stdin deny"]);
-        // A closed stream beside a host stream must be the interposer's: a
-        // denial stub cannot make a host stream (`get-stderr` would trap).
+    }
+
+    #[test]
+    fn unset_streams_follow_the_grants() {
+        // `wasi:cli/*` grants stderr and stdin; stdout is set.
+        let s =
+            slices("stdout = \"discard\"\ngrant = [\"wasi:cli/*@0.2\", \"wasi:io/*\"]").unwrap();
+        let i = &s.interposers[0];
+        assert_eq!(i.grants, ["wasi:cli/stderr", "wasi:cli/stdin"]);
+        assert_eq!(i.config, ["stdout discard", "stderr allow", "stdin allow"]);
+        // ...unless the library's own `deny` carves one out.
+        let s =
+            slices("stdout = \"discard\"\ngrant = [\"wasi:cli/*\"]\ndeny = [\"wasi:cli/stdin\"]")
+                .unwrap();
+        assert_eq!(s.interposers[0].grants, ["wasi:cli/stderr"]);
+        // A granted monotonic clock is the host's, through the interposer.
+        let s = slices("stdout = \"discard\"\ngrant = [\"wasi:clocks/*\"]").unwrap();
+        let i = &s.interposers[0];
+        assert_eq!(i.grants, [MONOTONIC]);
+        assert!(i.config.contains(&"monotonic allow".to_string()));
+        assert_eq!(
+            i.summary,
+            "stdout discard, stderr deny, stdin deny, monotonic clock allow"
+        );
+    }
+
+    #[test]
+    fn a_closed_stream_beside_a_host_stream_is_the_interposers() {
+        // A denial stub cannot make a host stream (`get-stderr` would trap).
         let s = slices("stdout = \"allow\"\nstderr = \"deny\"").unwrap();
-        assert!(s.grants.is_empty());
+        assert!(s.grants.is_empty() && s.denies.is_empty());
         assert_eq!(s.interposers[0].grants, ["wasi:cli/stdout"]);
         assert_eq!(
             s.interposers[0].config,
             ["stdout allow", "stderr deny", "stdin deny"]
         );
-        // A wider grant would hand out a denied stream anyway: refused.
-        let err = slices("stdout = \"deny\"\ngrant = [\"wasi:cli/*\"]").unwrap_err();
-        assert_eq!(err.key, "stdout");
-        assert!(err.message.contains("`wasi:cli/*`"), "{}", err.message);
     }
 
     #[test]
@@ -358,11 +387,14 @@ mod tests {
             "{}",
             err.message
         );
-        let err = slices("stdin = { fixed = \"x\" }\ngrant = [\"wasi:cli/*@0.2\"]").unwrap_err();
+        let err = slices("stdin = { fixed = \"x\" }\ngrant = [\"wasi:*@0.2\"]").unwrap_err();
         assert_eq!(err.key, "stdin");
-        assert!(err.message.contains("`wasi:cli/stdin`"), "{}", err.message);
+        assert!(err.message.contains("`wasi:*@0.2`"), "{}", err.message);
         let err = slices("stderr = \"discard\"\nhttp = [\"GET example.com\"]").unwrap_err();
         assert!(err.message.contains("`http`"), "{}", err.message);
+        // Carved out by the library's own `deny`: fine.
+        slices("stdout = \"discard\"\ngrant = [\"wasi:*\"]\ndeny = [\"wasi:filesystem/*\", \"wasi:sockets/*\", \"wasi:http/*\"]")
+            .unwrap();
         // Grants that share nothing with `wasi:io` are fine.
         slices("stdout = \"discard\"\ngrant = [\"wasi:cli/environment\", \"wasi:random/*\"]")
             .unwrap();
