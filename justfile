@@ -18,6 +18,10 @@ default:
 setup:
     rustup target add wasm32-wasip2 wasm32-unknown-unknown
 
+# Install the OCI registry that the registry tests start (Debian's docker-registry; needs root, as in CI).
+setup-registry:
+    @command -v docker-registry >/dev/null || test -x /usr/bin/docker-registry || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
+
 # Install the JavaScript tools pinned in package-lock.json (jco, componentize-js) when missing or changed.
 setup-js:
     @cmp -s package-lock.json node_modules/.airlock-installed || { npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.airlock-installed; }
@@ -85,8 +89,8 @@ compose: build build-polyglot
     @echo "== airlock run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md =="
     cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md
 
-# Run every test: component unit tests, composer tests, end-to-end tests in wasmtime, then from Node and Python.
-test: compose-libraries
+# Run every test: component unit tests, composer tests, end-to-end tests in wasmtime (and against a real OCI registry), then from Node and Python.
+test: compose-libraries setup-registry
     #!/usr/bin/env bash
     set -uo pipefail
     status=0
@@ -94,6 +98,17 @@ test: compose-libraries
     {{ node }} --test tests/js/*.test.js || status=1
     {{ venv }}/bin/python -m pytest -q tests/python || status=1
     exit $status
+
+# Publish the workspace's components as `airlock:<name>@<workspace version>` to the registry
+# from configuration: `AIRLOCK_REGISTRY` (e.g. `http://127.0.0.1:5000`), else wkg's config file.
+publish: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+    # The components of `components` above (`-p digest@0.1.0` -> `digest`), not whatever else is in the folder.
+    for name in $(echo "{{ components }}" | tr ' ' '\n' | grep -v '^-p$' | sed 's/@.*//'); do
+        cargo run -q -p airlock -- publish "{{ component_dir }}/$(echo "$name" | tr - _).wasm" --package "airlock:$name@$version"
+    done
 
 # Hardening at scale (`just test` runs the same bounded): CASES random compositions from SEED,
 # CORRUPT bit-flipped components at the CLI, then each cargo-fuzz target for SECONDS

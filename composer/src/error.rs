@@ -49,6 +49,12 @@ pub enum Error {
     /// The command line does not make sense (exit code 2).
     #[error("{0}")]
     Usage(String),
+    /// A registry, a package reference or the cache failed.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// The lock file cannot be used, or a component goes beyond it.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     /// The output could not be written.
     #[error("cannot write `{path}`: {source}")]
     Write {
@@ -66,6 +72,7 @@ impl Error {
             Error::Policy(_) => EXIT_POLICY,
             Error::Usage(_) => 2,
             Error::Verify(crate::verify::VerifyError::OutsideAllowList(_)) => EXIT_POLICY,
+            Error::Lock(crate::lock::LockError::CapabilitiesAdded { .. }) => EXIT_POLICY,
             _ => 1,
         }
     }

@@ -12,12 +12,15 @@ pub mod error;
 #[cfg(feature = "host")]
 pub mod host;
 pub mod inspect;
+pub mod lock;
 pub mod manifest;
 pub mod names;
 pub mod normalize;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;
+pub mod provenance;
+pub mod registry;
 pub mod report;
 pub mod settings;
 pub mod spec;

@@ -18,6 +18,8 @@ pub struct Manifest {
     /// One entry per component instance, keyed by its name.
     #[serde(default)]
     pub components: BTreeMap<String, ComponentSpec>,
+    /// Where `package = ...` components are fetched from.
+    pub registry: Option<crate::registry::config::RegistrySection>,
 }
 
 /// `[output]`
@@ -50,8 +52,11 @@ pub struct AllowSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ComponentSpec {
-    /// Path to the component, relative to the manifest's folder.
-    pub path: PathBuf,
+    /// Path to the component, relative to the manifest's folder (or `package`).
+    pub path: Option<PathBuf>,
+    /// A registry package instead of `path`: `namespace:name@REQUIREMENT`
+    /// (semver, `0.1` means `^0.1`), pinned in `airlock.lock`.
+    pub package: Option<String>,
     /// What this instance may reach of the allow-list. Default: nothing.
     #[serde(default)]
     pub grant: Vec<String>,
@@ -121,7 +126,10 @@ pub enum StreamMode {
 
 /// `stdin = "allow" | "deny" | { fixed = "text" }`
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(untagged, expecting = "expected `allow`, `deny` or `{ fixed = \"text\" }`")]
+#[serde(
+    untagged,
+    expecting = "expected `allow`, `deny` or `{ fixed = \"text\" }`"
+)]
 pub enum StdinSpec {
     /// The host's stdin, or a closed one.
     Access(Access),
@@ -284,6 +292,10 @@ deny = ["demo:kv/store"]
         assert_eq!(m.components.len(), 2);
         assert_eq!(m.components["app"].wire["airlock:stats/stats"], "stats");
         assert_eq!(m.components["stats"].deny, ["demo:kv/store"]);
+        assert_eq!(
+            m.components["stats"].path.as_deref(),
+            Some(Path::new("stats.wasm"))
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
     };
     let bytes = compose::compose(&plan, &inputs)?;
     let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
+    let provenance = crate::provenance::Provenance::of(spec, &loaded.digests);
+    let bytes = crate::provenance::embed(bytes, &provenance);
     let output_imports = verify::check_output(&bytes, &spec.allow)?;
     let output_exports = compose::output_exports(&plan)?
         .into_iter()
@@ -64,6 +66,8 @@ pub fn check(spec: &CompositionSpec) -> Result<Report, Error> {
 struct Loaded {
     bytes: Vec<Vec<u8>>,
     decoded: Vec<Decoded>,
+    /// sha256 of each file as read, for the provenance.
+    digests: Vec<String>,
 }
 
 fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
@@ -85,6 +89,10 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
         raw.iter()
             .flat_map(|(_, d)| d.imports.iter().map(|i| i.name.as_str())),
     );
+    let digests = raw
+        .iter()
+        .map(|(b, _)| crate::registry::sha256(b))
+        .collect();
     let mut bytes = Vec::new();
     let mut decoded = Vec::new();
     for ((b, d), inst) in raw.into_iter().zip(&spec.instances) {
@@ -106,7 +114,11 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
             }
         }
     }
-    Ok(Loaded { bytes, decoded })
+    Ok(Loaded {
+        bytes,
+        decoded,
+        digests,
+    })
 }
 
 /// A component file's bytes and what they decode to.

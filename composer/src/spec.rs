@@ -28,9 +28,13 @@ pub struct CompositionSpec {
 pub struct InstanceSpec {
     /// The instance's name (manifest key or file stem).
     pub name: String,
-    /// Where its component file is (for a built-in interposer, a label such
-    /// as `<built-in env interposer>`).
+    /// Where its component file is (for a registry component, its cached copy
+    /// once resolved: see `registry::resolve`; for a built-in interposer, a
+    /// label such as `<built-in env interposer>`).
     pub path: PathBuf,
+    /// The registry package: the requirement as written until resolved, then
+    /// the exact `ns:name@1.2.3`. `None` for files.
+    pub package: Option<String>,
     /// The component's bytes when it is built into airlock (an interposer).
     pub builtin: Option<&'static [u8]>,
     /// What of the allow-list it may reach.
@@ -127,6 +131,14 @@ pub enum SpecError {
         /// What is wrong.
         message: String,
     },
+    /// `[components.NAME]` needs exactly one of `path` and `package`.
+    #[error("`components.{instance}` needs exactly one of `path` and `package`; it has {has}")]
+    Source {
+        /// The instance.
+        instance: String,
+        /// `both` or `neither`.
+        has: &'static str,
+    },
     /// A component file name that gives no usable instance name.
     #[error("cannot name a component after `{path}`: use a file name like `lib.wasm`")]
     Unnamed {
@@ -153,6 +165,16 @@ impl CompositionSpec {
                     Ok((p, target.clone()))
                 })
                 .collect::<Result<_, SpecError>>()?;
+            let (path, package) = match (&c.path, &c.package) {
+                (Some(p), None) => (base.join(p), None),
+                (None, Some(p)) => (PathBuf::new(), Some(p.clone())),
+                (p, _) => {
+                    return Err(SpecError::Source {
+                        instance: name.clone(),
+                        has: if p.is_some() { "both" } else { "neither" },
+                    });
+                }
+            };
             let slices = attenuate::slices(c, base).map_err(|e| SpecError::BadVirtual {
                 instance: name.clone(),
                 key: e.key,
@@ -160,7 +182,8 @@ impl CompositionSpec {
             })?;
             let mut inst = InstanceSpec {
                 name: name.clone(),
-                path: base.join(&c.path),
+                path,
+                package,
                 builtin: None,
                 grant: patterns(&c.grant, &format!("components.{name}.grant"))?,
                 wire,
@@ -230,6 +253,7 @@ impl CompositionSpec {
             instances.push(InstanceSpec {
                 name,
                 path: path.to_path_buf(),
+                package: None,
                 grant,
                 wire: Vec::new(),
                 deny: deny_set.clone(),
@@ -440,6 +464,7 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
         interposers.push(InstanceSpec {
             name: interposer.clone(),
             path: PathBuf::from(format!("<built-in {} interposer>", i.kind)),
+            package: None,
             builtin: Some(i.wasm),
             grant: patterns(&i.grants, &format!("components.{name}.{}", i.kind))?,
             wire: Vec::new(),

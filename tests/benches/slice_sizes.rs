@@ -19,7 +19,7 @@ const CASES: [(&str, &str, &[&str]); 11] = [
     (
         "slice sockets",
         r#"sockets = { connect = ["127.0.0.1:8080"] }"#,
-        &["wasi:sockets/*@0.2"],
+        &["wasi:sockets/*@0.2", "wasi:io/*@0.2"],
     ),
     (
         "slice files (narrowed preopen)",

@@ -5,6 +5,7 @@
 pub mod net;
 pub mod probe;
 pub mod randgen;
+pub mod registry;
 
 use airlock::manifest::Manifest;
 use airlock::pipeline::{self, Composed};

@@ -21,8 +21,13 @@ Examples:
       --set 'telemetry.env-from-host=[\"LANG\"]' --set telemetry.clock=offset:+3600 -o out.wasm
   airlock compose markdown.wasm --plug text.wasm --plug stats.wasm \\
       --export text --export stats -o libraries.wasm
+  airlock compose -m airlock.toml --offline          # registry components from the cache only
+  airlock compose -m airlock.toml --update-lock      # accept new capabilities in airlock.lock
 
-Exit codes: 0 composed, 1 error, 2 usage, 3 the policy cannot be met.")]
+With a manifest, `airlock.lock` beside it pins registry components and records
+every component's imports; a new import fails with exit code 3 until accepted.
+
+Exit codes: 0 composed, 1 error, 2 usage, 3 the policy or the capability lock is not met.")]
 pub struct ComposeArgs {
     /// The manifest (`airlock.toml`) describing the components and the policy.
     #[arg(long, short = 'm', conflicts_with_all = ["root", "plug", "allow", "grant", "deny", "export"])]
@@ -59,6 +64,13 @@ pub struct ComposeArgs {
     /// Print the audit as JSON (same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// Accept capabilities that `airlock.lock` does not list yet, and move
+    /// registry components to the newest versions that meet their requirements.
+    #[arg(long, requires = "manifest")]
+    pub update_lock: bool,
+    /// Registry options (for `package = ...` components).
+    #[command(flatten)]
+    pub registry: super::lock::RegistryArgs,
 }
 
 fn parse_grant(s: &str) -> Result<(String, String), String> {
@@ -98,8 +110,18 @@ pub fn load_spec(
 }
 
 /// Runs `airlock compose`; returns the exit code.
-pub fn run(args: ComposeArgs, out: &mut dyn Write) -> Result<i32, Error> {
-    let (spec, default_out) = load_spec(args.manifest.as_ref(), Some(&args))?;
+pub fn run(args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+    let (mut spec, default_out) = load_spec(args.manifest.as_ref(), Some(&args))?;
+    let lock = match &args.manifest {
+        Some(m) => Some(super::lock::prepare(
+            m,
+            &mut spec,
+            &args.registry,
+            args.update_lock,
+            err,
+        )?),
+        None => None,
+    };
     let out_path = match (&args.output, default_out) {
         (Some(o), _) => o.clone(),
         (None, Some(d)) => d,
@@ -127,6 +149,12 @@ pub fn run(args: ComposeArgs, out: &mut dyn Write) -> Result<i32, Error> {
     }
     let composed = pipeline::compose(&spec)?;
     pipeline::write_atomically(&out_path, &composed.bytes)?;
+    if let Some(lock) = &lock
+        && lock.write()?
+        && lock.old.is_some()
+    {
+        let _ = writeln!(err, "info: updated `{}`", lock.path.display());
+    }
     print_report(
         out,
         &composed.report,

@@ -32,6 +32,9 @@ pub struct Surface {
     pub families: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// What it exports.
     pub exports: Vec<String>,
+    /// What it was composed from, for an Airlock output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::provenance::Provenance>,
 }
 
 /// Runs `airlock inspect`; returns the exit code.
@@ -60,6 +63,12 @@ pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
         component: args.component.display().to_string(),
         families,
         exports: decoded.exports.iter().map(|e| e.name.clone()).collect(),
+        provenance: crate::provenance::read(&bytes).map_err(|e| {
+            Error::Inspect(vec![inspect::InspectError::Decode {
+                path: args.component.clone(),
+                message: e.to_string(),
+            }])
+        })?,
     };
     if args.json {
         let _ = writeln!(
@@ -86,5 +95,42 @@ pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
     for e in &surface.exports {
         let _ = writeln!(out, "  {e}");
     }
+    if let Some(p) = &surface.provenance {
+        print_provenance(out, p);
+    }
     Ok(0)
+}
+
+/// The `airlock-provenance` section, for people.
+fn print_provenance(out: &mut dyn Write, p: &crate::provenance::Provenance) {
+    let _ = writeln!(out, "provenance ({}):", p.tool);
+    let _ = writeln!(out, "  components:");
+    for c in &p.components {
+        let source = match (&c.package, &c.file) {
+            (Some(pkg), _) => format!("package {pkg}"),
+            (None, Some(f)) => format!("file {f}"),
+            (None, None) => "unknown".into(),
+        };
+        let _ = writeln!(out, "    {}  {source}  {}", c.name, c.digest);
+    }
+    let _ = writeln!(out, "  allow: {}", p.policy.allow.join(", "));
+    for (name, i) in &p.policy.instances {
+        let mut parts = Vec::new();
+        if !i.grant.is_empty() {
+            parts.push(format!("grant {}", i.grant.join(", ")));
+        }
+        if !i.deny.is_empty() {
+            parts.push(format!("deny {}", i.deny.join(", ")));
+        }
+        for (pattern, target) in &i.wire {
+            parts.push(format!("wire {pattern} -> {target}"));
+        }
+        if !i.virtual_values.is_empty() {
+            parts.push(format!("virtual {}", i.virtual_values.join(", ")));
+        }
+        if parts.is_empty() {
+            parts.push("nothing granted".into());
+        }
+        let _ = writeln!(out, "  {name}: {}", parts.join("; "));
+    }
 }

@@ -4,6 +4,8 @@
 pub mod check;
 pub mod compose;
 pub mod inspect;
+pub mod lock;
+pub mod publish;
 #[cfg(feature = "host")]
 pub mod run;
 
@@ -29,6 +31,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Show the capability surface of one component, grouped by family.
     Inspect(inspect::InspectArgs),
+    /// Resolve registry components and record `airlock.lock` (versions, digests, capabilities).
+    Lock(lock::LockArgs),
+    /// Push a component to an OCI registry as `namespace:name@version`.
+    Publish(publish::PublishArgs),
     /// Run a command component with a host that links only the permitted interfaces.
     #[cfg(feature = "host")]
     Run(run::RunArgs),
@@ -58,9 +64,11 @@ where
     // message and exit code 1, and nothing has been written (outputs are
     // written only after verification).
     let result = guard(std::panic::AssertUnwindSafe(|| match args.command {
-        Command::Compose(a) => compose::run(a, out),
-        Command::Check(a) => check::run(a, out),
+        Command::Compose(a) => compose::run(a, out, err),
+        Command::Check(a) => check::run(a, out, err),
         Command::Inspect(a) => inspect::run(a, out),
+        Command::Lock(a) => lock::run(a, out, err),
+        Command::Publish(a) => publish::run(a, out),
         #[cfg(feature = "host")]
         Command::Run(a) => run::run(a).or_else(|e| {
             let _ = writeln!(err, "error: {e:#}");
