@@ -15,7 +15,11 @@ const CASES: [(&str, &str, &[&str]); 11] = [
     ("slice clock offset", r#"clock = "offset:+3600""#, &[]),
     ("slice exit deny", r#"exit = "deny""#, &[]),
     ("slice stdout discard", r#"stdout = "discard""#, &[]),
-    ("slice http", r#"http = ["GET *.example.com"]"#, &["wasi:http/*@0.2"]),
+    (
+        "slice http",
+        r#"http = ["GET *.example.com"]"#,
+        &["wasi:http/*@0.2"],
+    ),
     (
         "slice sockets",
         r#"sockets = { connect = ["127.0.0.1:8080"] }"#,
@@ -47,10 +51,7 @@ fn main() {
     for (what, extra, allow) in CASES {
         let base = size("", allow).expect("the example composes");
         match size(extra, allow) {
-            Ok(bytes) => println!(
-                "{what:<32} {bytes:>10} {:>+10}",
-                bytes as i64 - base as i64
-            ),
+            Ok(bytes) => println!("{what:<32} {bytes:>10} {:>+10}", bytes as i64 - base as i64),
             Err(e) => println!("{what:<32} refused: {}", e.replace('\n', " ")),
         }
     }

@@ -120,8 +120,7 @@ fn bad_offsets_are_refused() {
     let err = CompositionSpec::from_plugs(&path, &[], &[], &[], &[])
         .unwrap()
         .with_settings(&sets, dir.path())
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("`offset:soon`"), "{err}");
     assert!(err.contains("clock"), "{err}");

@@ -2,7 +2,7 @@
 //! served inside the composed output: proven in wasmtime with a host that
 //! records every authority-yielding call it serves.
 
-use airlock::host::{self, HostConfig, Preopen, Session, Stdin, Val};
+use airlock::host::{self, HostConfig, Session, Val};
 use airlock::spec::CompositionSpec;
 use airlock::virtualize::{Virtuals, splitmix64};
 use airlock_tests::probe::write_probe;
