@@ -144,3 +144,5 @@ bench: build-components
     test -x target/bench/tools/bin/wac || cargo install --locked wac-cli@0.12.0 --no-default-features --root target/bench/tools
     cargo build --release -p airlock --no-default-features --bin airlock
     cargo bench -p airlock --bench bench --profile dev -- --airlock target/release/airlock --wac target/bench/tools/bin/wac
+    @echo "== slices: output size added per kind; per-call cost of an attenuated HTTP request and file read =="
+    cargo bench -p airlock-tests --profile dev --bench slice_sizes --bench slice_http --bench slice_files
