@@ -32,7 +32,7 @@ const CASES: [(&str, &str, &[&str]); 11] = [
     ),
     (
         "slice files (embedded)",
-        r#"files = { embed = "../../wit/interpose", as = "/assets" }"#,
+        r#"files = { embed = "../../wit/stats", as = "/assets" }"#,
         &[],
     ),
 ];

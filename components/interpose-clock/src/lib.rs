@@ -26,16 +26,8 @@ pub fn shift(seconds: u64, offset: i64) -> u64 {
 
 mod bindings {
     wit_bindgen::generate!({
-        path: [
-            "../../wit/deps/io",
-            "../../wit/deps/clocks",
-            "../../wit/deps/random",
-            "../../wit/deps/filesystem",
-            "../../wit/deps/sockets",
-            "../../wit/deps/cli",
-            "../../wit/deps/http",
-            "../../wit/interpose",
-        ],
+        // `wit/interpose/deps` links to the vendored WASI packages.
+        path: "../../wit/interpose",
         world: "airlock:interpose/clock-offset",
         generate_all,
     });

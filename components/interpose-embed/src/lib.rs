@@ -135,16 +135,8 @@ pub fn chunk(total: usize, pos: usize, len: u64) -> Option<core::ops::Range<usiz
 
 mod bindings {
     wit_bindgen::generate!({
-        path: [
-            "../../wit/deps/io",
-            "../../wit/deps/clocks",
-            "../../wit/deps/random",
-            "../../wit/deps/filesystem",
-            "../../wit/deps/sockets",
-            "../../wit/deps/cli",
-            "../../wit/deps/http",
-            "../../wit/interpose",
-        ],
+        // `wit/interpose/deps` links to the vendored WASI packages.
+        path: "../../wit/interpose",
         world: "airlock:interpose/files-embed",
         generate_all,
     });

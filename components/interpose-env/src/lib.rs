@@ -63,16 +63,8 @@ impl Settings {
 
 mod bindings {
     wit_bindgen::generate!({
-        path: [
-            "../../wit/deps/io",
-            "../../wit/deps/clocks",
-            "../../wit/deps/random",
-            "../../wit/deps/filesystem",
-            "../../wit/deps/sockets",
-            "../../wit/deps/cli",
-            "../../wit/deps/http",
-            "../../wit/interpose",
-        ],
+        // `wit/interpose/deps` links to the vendored WASI packages.
+        path: "../../wit/interpose",
         world: "airlock:interpose/env-filter",
         generate_all,
     });

@@ -116,16 +116,8 @@ pub const DISCARD_PERMIT: u64 = 1 << 20;
 #[cfg(target_family = "wasm")]
 mod bindings {
     wit_bindgen::generate!({
-        path: [
-            "../../wit/deps/io",
-            "../../wit/deps/clocks",
-            "../../wit/deps/random",
-            "../../wit/deps/filesystem",
-            "../../wit/deps/sockets",
-            "../../wit/deps/cli",
-            "../../wit/deps/http",
-            "../../wit/interpose",
-        ],
+        // `wit/interpose/deps` links to the vendored WASI packages.
+        path: "../../wit/interpose",
         world: "airlock:interpose/stdio",
         generate_all,
     });
