@@ -22,6 +22,10 @@ setup:
 setup-registry:
     @command -v docker-registry >/dev/null || test -x /usr/bin/docker-registry || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
 
+# Install the wkg CLI (wasm-pkg-tools, pinned) for the registry interop test, once: about 16 CPU-minutes.
+setup-wkg:
+    @test -x target/tools/bin/wkg || cargo install --locked wkg@0.16.1 --root target/tools
+
 # Install the JavaScript tools pinned in package-lock.json (jco, componentize-js) when missing or changed.
 setup-js:
     @cmp -s package-lock.json node_modules/.airlock-installed || { npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.airlock-installed; }
@@ -90,7 +94,7 @@ compose: build build-polyglot
     cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md
 
 # Run every test: component unit tests, composer tests, end-to-end tests in wasmtime (and against a real OCI registry), then from Node and Python.
-test: compose-libraries setup-registry
+test: compose-libraries setup-registry setup-wkg
     #!/usr/bin/env bash
     set -uo pipefail
     status=0

@@ -1,7 +1,8 @@
 //! Against a REAL registry (Debian's `docker-registry`, started per test on
 //! 127.0.0.1): publish the workspace's components, compose the example app
 //! with `stats` from the registry, and the lock's guarantees: pinned digests,
-//! the capability lock, offline mode, provenance. Without `docker-registry`
+//! the capability lock, offline mode, provenance; and interop with `wkg`
+//! both ways. Without `docker-registry` (or `wkg` for the interop test)
 //! these tests fail with a message saying how to install it.
 
 use airlock::host::{HostConfig, Preopen};
@@ -602,4 +603,101 @@ fn an_artifact_that_is_not_a_component_is_refused() {
     );
     assert!(!out.exists());
     assert!(!manifest.with_file_name("airlock.lock").exists());
+}
+
+/// The `wkg` CLI (wasm-pkg-tools): `$WKG`, else `target/tools/bin/wkg`
+/// (`just setup-wkg` installs it there), else on PATH.
+fn wkg() -> PathBuf {
+    let candidates = std::env::var_os("WKG")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([workspace().join("target/tools/bin/wkg")]);
+    for path in candidates {
+        if path.exists() {
+            return path;
+        }
+    }
+    match std::process::Command::new("wkg").arg("--version").output() {
+        Ok(out) if out.status.success() => PathBuf::from("wkg"),
+        _ => panic!(
+            "`wkg` is not installed: run `just setup-wkg` (cargo install wkg into target/tools)"
+        ),
+    }
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+#[test]
+fn wkg_pulls_what_airlock_publishes_and_airlock_composes_what_wkg_pushes() {
+    let registry = TestRegistry::start().unwrap();
+    let host = registry.url().trim_start_matches("http://").to_string();
+    let work = tempfile::tempdir().unwrap();
+    // wkg's own config: the `airlock` namespace lives on the plain-HTTP test registry.
+    let config_home = work.path().join("config");
+    std::fs::create_dir_all(config_home.join("wasm-pkg")).unwrap();
+    std::fs::write(
+        config_home.join("wasm-pkg/config.toml"),
+        format!(
+            "default_registry = \"{host}\"\n[namespace_registries]\nairlock = \"{host}\"\n\
+             [registry.\"{host}\".oci]\nprotocol = \"http\"\n"
+        ),
+    )
+    .unwrap();
+    let run_wkg = |args: &[&str]| {
+        let out = std::process::Command::new(wkg())
+            .args(args)
+            .current_dir(work.path())
+            .env("XDG_CONFIG_HOME", &config_home)
+            .env("XDG_CACHE_HOME", work.path().join("wkg-cache"))
+            .output()
+            .expect("wkg runs");
+        assert!(
+            out.status.success(),
+            "wkg {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+
+    // 1. airlock publishes; `wkg get` resolves the package name and fetches the same bytes.
+    let digest = publish(&registry, &component("stats"), "airlock:stats@0.1.0");
+    let fetched = work.path().join("fetched.wasm");
+    run_wkg(&["get", "airlock:stats@0.1.0", "-o", s(&fetched)]);
+    assert_eq!(sha256_of(&std::fs::read(&fetched).unwrap()), digest);
+
+    // 2. wkg pushes; airlock resolves `airlock:stats@0.2`, locks that exact
+    //    content, and the composed app runs with it.
+    let stats = component("stats");
+    run_wkg(&[
+        "oci",
+        "push",
+        "--insecure",
+        &host,
+        &format!("{host}/airlock/stats:0.2.0"),
+        s(&stats),
+    ]);
+    let manifest = app_manifest(work.path(), &registry, "0.2");
+    let out = work.path().join("app.wasm");
+    let (code, _, err) = compose(&manifest, &out, &work.path().join("cache"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let lock = lock_text(&manifest);
+    assert!(lock.contains("airlock:stats@0.2.0"), "{lock}");
+    assert!(
+        lock.contains(&sha256_of(&std::fs::read(&stats).unwrap())),
+        "{lock}"
+    );
+    let docs = tempfile::tempdir().unwrap();
+    let config = HostConfig {
+        dirs: vec![Preopen {
+            host: docs.path().into(),
+            guest: "/data".into(),
+            read_only: true,
+        }],
+        ..HostConfig::default()
+    };
+    let sections = app_sections(&run_app(&std::fs::read(&out).unwrap(), config).stdout);
+    assert!(!sections["paragraph-stats"].is_empty(), "{sections:?}");
 }
