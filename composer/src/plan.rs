@@ -639,6 +639,12 @@ fn shared_dependencies(
                         ) => a == b,
                         // The provider exports the dependency itself.
                         (Some(Fate::Linked { provider: a, .. }), None) => *a == provider,
+                        // The provider neither imports nor exports it: its
+                        // export then carries none of the dependency's types
+                        // (a component keeps only the types it uses), so the
+                        // host's are the only ones in play. wac checks the
+                        // link's types anyway.
+                        (a, None) if host(a) => true,
                         _ => false,
                     };
                     if !same {

@@ -217,15 +217,7 @@ fn hash(h: host::MetadataHashValue) -> MetadataHashValue {
 
 impl GuestDescriptor for Desc {
     fn read_via_stream(&self, offset: Filesize) -> Result<InputStream, ErrorCode> {
-        let stream = self.host().read_via_stream(offset).map_err(code)?;
-        // Never taken: it keeps `wasi:io/poll` among the interposer's imports
-        // (a stream's `subscribe` returns a pollable), so the library and the
-        // interposer visibly share the host's, as the planner requires of
-        // every interface owning a resource the streams' types reach.
-        if core::hint::black_box(false) {
-            drop(stream.subscribe());
-        }
-        Ok(stream)
+        self.host().read_via_stream(offset).map_err(code)
     }
     fn write_via_stream(&self, offset: Filesize) -> Result<OutputStream, ErrorCode> {
         self.writable()?;

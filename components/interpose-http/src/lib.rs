@@ -40,23 +40,6 @@ mod bindings {
     #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
     struct Component;
 
-    // The library gets `wasi:http/types` from the host, with `wasi:io`'s
-    // pollables, streams and errors as its type dependencies. Referencing
-    // (never calling) a function of `wasi:http/types` that uses each makes
-    // this component's `wasi:http/types` import carry them too, so the
-    // composer grants them from the host here as well and sees the handler's
-    // resource types coming from the same place on both sides.
-    #[used]
-    static USES_POLL: fn(&wasi::http::types::FutureIncomingResponse) -> wasi::io::poll::Pollable =
-        wasi::http::types::FutureIncomingResponse::subscribe;
-    #[used]
-    static USES_STREAMS: fn(
-        &wasi::http::types::OutgoingBody,
-    ) -> Result<wasi::io::streams::OutputStream, ()> = wasi::http::types::OutgoingBody::write;
-    #[used]
-    static USES_ERROR: fn(&wasi::io::error::Error) -> Option<ErrorCode> =
-        wasi::http::types::http_error_code;
-
     /// The rules, read once per instance: they are fixed in the output.
     fn rules() -> &'static Rules {
         static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());

@@ -43,17 +43,6 @@ mod bindings {
     #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
     struct Component;
 
-    // The library's streams can fail with the host's `wasi:io/error`s.
-    // Referencing (never calling) a stream function whose result carries one
-    // makes this component's `wasi:io/streams` import depend on
-    // `wasi:io/error`, so the composer grants it from the host here too and
-    // sees the sockets' resource types coming from the same place on both sides.
-    #[used]
-    static USES_ERROR: fn(
-        &InputStream,
-        u64,
-    ) -> Result<alloc::vec::Vec<u8>, wasi::io::streams::StreamError> = InputStream::read;
-
     /// The rules, read once per instance: they are fixed in the output.
     fn rules() -> &'static Rules {
         static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());
