@@ -28,7 +28,7 @@ const CASES: [(&str, &str, &[&str]); 11] = [
     (
         "slice files (narrowed preopen)",
         r#"files = { dir = "/docs/public" }"#,
-        &[],
+        &["wasi:io/*@0.2"],
     ),
     (
         "slice files (embedded)",
