@@ -3,11 +3,13 @@
 
 use crate::error::Error;
 use crate::inspect::{self, Decoded};
+use crate::names::InterfaceName;
 use crate::normalize::Renames;
 use crate::plan::{self, Fate, Plan};
 use crate::report::Report;
 use crate::spec::CompositionSpec;
 use crate::{compose, verify};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,6 +24,8 @@ pub struct Composed {
 /// Loads, plans, virtualizes, composes and verifies. Writes nothing.
 pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
     let loaded = load(spec)?;
+    let (spec, loaded) = drop_unused_interposers(spec, loaded);
+    let spec = spec.as_ref();
     let mut plan = plan::plan(spec, &loaded.decoded)?;
     let virtuals = virtualize(&mut plan, spec, &loaded.decoded)?;
 
@@ -60,6 +64,52 @@ pub fn check(spec: &CompositionSpec) -> Result<Report, Error> {
     let mut composed = compose(spec)?;
     composed.report.output_bytes = None;
     Ok(composed.report)
+}
+
+/// Drops the interposers whose library imports nothing they serve (a slice
+/// of an interface the library never asks for): they would only add bytes,
+/// and host imports that nothing uses. The library's audit line for the
+/// slice says so instead.
+fn drop_unused_interposers(
+    spec: &CompositionSpec,
+    loaded: Loaded,
+) -> (Cow<'_, CompositionSpec>, Loaded) {
+    let serves = |target: &str| {
+        spec.instances
+            .iter()
+            .zip(&loaded.decoded)
+            .any(|(inst, dec)| {
+                inst.wire.iter().any(|(pattern, t)| {
+                    t == target
+                        && dec.imports.iter().any(|i| {
+                            InterfaceName::parse(&i.name).is_some_and(|n| pattern.matches(&n))
+                        })
+                })
+            })
+    };
+    let unused: Vec<usize> = (0..spec.instances.len())
+        .filter(|&i| spec.instances[i].builtin.is_some() && !serves(&spec.instances[i].name))
+        .collect();
+    if unused.is_empty() {
+        return (Cow::Borrowed(spec), loaded);
+    }
+    let mut pruned = spec.clone();
+    let mut loaded = loaded;
+    for &i in unused.iter().rev() {
+        let gone = pruned.instances.remove(i);
+        loaded.bytes.remove(i);
+        loaded.decoded.remove(i);
+        loaded.digests.remove(i);
+        for inst in &mut pruned.instances {
+            inst.wire.retain(|(_, target)| *target != gone.name);
+            for line in inst.slices.iter_mut() {
+                if gone.slices.contains(line) {
+                    line.push_str(" (unused: not imported)");
+                }
+            }
+        }
+    }
+    (Cow::Owned(pruned), loaded)
 }
 
 /// Components read, version-normalised and decoded, in spec order.

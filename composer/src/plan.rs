@@ -542,7 +542,11 @@ fn plan_instance(
         imports,
         exports: dec.exports.iter().map(|e| e.name.clone()).collect(),
         virtual_values: inst.virtuals.summary(),
-        slices: inst.slices.clone(),
+        // An interposer's line is its library's slice, shown there.
+        slices: match inst.builtin {
+            Some(_) => Vec::new(),
+            None => inst.slices.clone(),
+        },
     }
 }
 

@@ -47,7 +47,8 @@ pub struct InstanceSpec {
     /// `args`, `cwd`, `clock`, `random`).
     pub virtuals: Virtuals,
     /// The audit's lines for the instance's attenuated capabilities (e.g.
-    /// `env LANG (host)`, `http GET *.example.com`).
+    /// `env LANG (host)`, `http GET *.example.com`); for an interposer, the
+    /// one line of the slice it serves.
     pub slices: Vec<String>,
 }
 
@@ -473,7 +474,8 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
                 config: Some(i.config),
                 ..Virtuals::default()
             },
-            slices: Vec::new(),
+            // The slice it serves, as the library's audit line says it.
+            slices: vec![i.summary.clone()],
         });
     }
     inst.slices.extend(slices.summary);
