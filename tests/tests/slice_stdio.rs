@@ -311,16 +311,3 @@ fn every_other_capability_stays_denied_beside_the_interposer() {
     assert!(s.calls().values().all(|n| *n == 0), "{:?}", s.calls());
 }
 
-/// Not a check: the size the interposer adds, for the closing note
-/// (`cargo test -p airlock-tests --test slice_stdio -- --nocapture sizes`).
-#[test]
-fn sizes() {
-    let plain = compose_probe("stdout = \"allow\"\nstderr = \"allow\"").unwrap();
-    let interposed = compose_probe("stdout = \"discard\"\nstderr = \"allow\"").unwrap();
-    eprintln!(
-        "stdio-probe: {} bytes with plain grants, {} with the stdio interposer (+{})",
-        plain.bytes.len(),
-        interposed.bytes.len(),
-        interposed.bytes.len() as i64 - plain.bytes.len() as i64
-    );
-}
