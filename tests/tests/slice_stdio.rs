@@ -310,4 +310,3 @@ fn every_other_capability_stays_denied_beside_the_interposer() {
     assert_eq!(s.stderr(), b"escape: stderr\n");
     assert!(s.calls().values().all(|n| *n == 0), "{:?}", s.calls());
 }
-
