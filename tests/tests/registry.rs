@@ -106,6 +106,21 @@ fn locked_stats_imports(manifest: &Path) -> Vec<String> {
     lock.components["stats"].imports.clone()
 }
 
+/// Runs the composed example app and checks that `stats` (from the registry) did its job.
+fn assert_stats_ran(bytes: &[u8]) {
+    let docs = tempfile::tempdir().unwrap();
+    let config = HostConfig {
+        dirs: vec![Preopen {
+            host: docs.path().into(),
+            guest: "/data".into(),
+            read_only: true,
+        }],
+        ..HostConfig::default()
+    };
+    let sections = app_sections(&run_app(bytes, config).stdout);
+    assert!(!sections["paragraph-stats"].is_empty(), "{sections:?}");
+}
+
 #[test]
 fn publish_then_compose_from_the_registry_and_run() {
     let registry = TestRegistry::start().unwrap();
@@ -185,18 +200,7 @@ fn publish_then_compose_from_the_registry_and_run() {
 
     // It runs, and `stats` (from the registry) does its job.
     let bytes = std::fs::read(&out).unwrap();
-    let docs = tempfile::tempdir().unwrap();
-    let config = HostConfig {
-        dirs: vec![Preopen {
-            host: docs.path().into(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
-        ..HostConfig::default()
-    };
-    let ran = run_app(&bytes, config);
-    let sections = app_sections(&ran.stdout);
-    assert!(!sections["paragraph-stats"].is_empty(), "{sections:?}");
+    assert_stats_ran(&bytes);
 
     // Provenance: the section names the package and its digest.
     let (code, text, err) = airlock(&["inspect", s(&out)]);
@@ -689,15 +693,5 @@ fn wkg_pulls_what_airlock_publishes_and_airlock_composes_what_wkg_pushes() {
         lock.contains(&sha256_of(&std::fs::read(&stats).unwrap())),
         "{lock}"
     );
-    let docs = tempfile::tempdir().unwrap();
-    let config = HostConfig {
-        dirs: vec![Preopen {
-            host: docs.path().into(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
-        ..HostConfig::default()
-    };
-    let sections = app_sections(&run_app(&std::fs::read(&out).unwrap(), config).stdout);
-    assert!(!sections["paragraph-stats"].is_empty(), "{sections:?}");
+    assert_stats_ran(&std::fs::read(&out).unwrap());
 }
