@@ -28,8 +28,7 @@ mod bindings {
 
     use super::rules::{Rules, Scheme, host_header_ok};
     use airlock::interpose::config;
-    use alloc::boxed::Box;
-    use core::sync::atomic::{AtomicPtr, Ordering};
+    use core::sync::atomic::AtomicPtr;
     use exports::wasi::http::outgoing_handler::Guest;
     use wasi::http::outgoing_handler as host;
     use wasi::http::types::{
@@ -43,15 +42,7 @@ mod bindings {
     /// The rules, read once per instance: they are fixed in the output.
     fn rules() -> &'static Rules {
         static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());
-        let cached = RULES.load(Ordering::Acquire);
-        if !cached.is_null() {
-            // SAFETY: only ever set to a leaked, never freed `Box<Rules>`.
-            return unsafe { &*cached };
-        }
-        let leaked = Box::into_raw(Box::new(Rules::parse(&config::get())));
-        RULES.store(leaked, Ordering::Release);
-        // SAFETY: just leaked; lives for the rest of the instance.
-        unsafe { &*leaked }
+        guest_rt::once(&RULES, || Rules::parse(&config::get()))
     }
 
     fn method_name(m: &Method) -> &str {

@@ -29,10 +29,9 @@ mod bindings {
 
     use super::rules::Rules;
     use airlock::interpose::config;
-    use alloc::boxed::Box;
     use core::cell::Cell;
     use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    use core::sync::atomic::{AtomicPtr, Ordering};
+    use core::sync::atomic::AtomicPtr;
     use exports::wasi::sockets::tcp::{self as ex, GuestTcpSocket, ShutdownType};
     use exports::wasi::sockets::tcp_create_socket;
     use wasi::io::poll::Pollable;
@@ -46,15 +45,7 @@ mod bindings {
     /// The rules, read once per instance: they are fixed in the output.
     fn rules() -> &'static Rules {
         static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());
-        let cached = RULES.load(Ordering::Acquire);
-        if !cached.is_null() {
-            // SAFETY: only ever set to a leaked, never freed `Box<Rules>`.
-            return unsafe { &*cached };
-        }
-        let leaked = Box::into_raw(Box::new(Rules::parse(&config::get())));
-        RULES.store(leaked, Ordering::Release);
-        // SAFETY: just leaked; lives for the rest of the instance.
-        unsafe { &*leaked }
+        guest_rt::once(&RULES, || Rules::parse(&config::get()))
     }
 
     fn ip_port(address: &IpSocketAddress) -> (IpAddr, u16) {
