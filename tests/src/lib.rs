@@ -80,35 +80,57 @@ pub fn try_example_spec_with_telemetry(extra: &str) -> Result<CompositionSpec> {
 /// Runs the composed app on the sample; returns the telemetry `env` attempt and
 /// how many `get-environment` calls reached the host.
 pub fn telemetry_env_attempt(bytes: &[u8]) -> (String, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = airlock::host::HostConfig {
-        dirs: vec![airlock::host::Preopen {
-            host: dir.path().into(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
-        args: vec!["app.wasm".into()],
+    let host = airlock::host::HostConfig {
         env: vec![
             ("HOME".into(), "/host".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "host-secret".into()),
             ("LANG".into(), "C".into()),
         ],
-        stdin: airlock::host::Stdin::Bytes(sample_document()),
         ..airlock::host::HostConfig::default()
     };
-    let out = run_app(bytes, config);
-    let sections = app_sections(&out.stdout);
-    let line = sections["telemetry"]
+    let (line, out) = telemetry_attempt(bytes, "env", host);
+    (
+        line,
+        host_calls(&out, "wasi:cli/environment#get-environment"),
+    )
+}
+
+/// Runs a composed example app with `host` (and an empty read-only `/data`
+/// preopen); returns the telemetry library's `attempt CAPABILITY:` line and the run.
+pub fn telemetry_attempt(
+    bytes: &[u8],
+    capability: &str,
+    mut host: airlock::host::HostConfig,
+) -> (String, airlock::host::RunOutcome) {
+    let dir = tempfile::tempdir().unwrap();
+    host.dirs.push(airlock::host::Preopen {
+        host: dir.path().into(),
+        guest: "/data".into(),
+        read_only: true,
+    });
+    let out = run_app(bytes, host);
+    let prefix = format!("attempt {capability}: ");
+    let line = app_sections(&out.stdout)["telemetry"]
         .iter()
-        .find_map(|l| l.strip_prefix("attempt env: "))
-        .expect("telemetry reports an env attempt")
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("telemetry reports no {capability} attempt"))
         .to_string();
-    let calls = out
-        .calls
-        .get("wasi:cli/environment#get-environment")
-        .copied()
-        .unwrap_or(0);
-    (line, calls)
+    (line, out)
+}
+
+/// How many calls of `function` (`interface#name`) reached the host in a run.
+pub fn host_calls(out: &airlock::host::RunOutcome, function: &str) -> u64 {
+    out.calls.get(function).copied().unwrap_or(0)
+}
+
+/// The example app with `extra` on its telemetry library and `allow` added to
+/// its allow-list, composed.
+pub fn example_with_telemetry_allowing(extra: &str, allow: &[&str]) -> Composed {
+    let mut spec = example_spec_with_telemetry(extra);
+    spec.allow
+        .0
+        .extend(PatternSet::parse(allow).expect("valid patterns").0);
+    compose(&spec).expect("the example composes")
 }
 
 /// Replaces the allow-list of a spec.

@@ -195,34 +195,16 @@ fn the_allow_list_must_permit_the_filters_host_interfaces() {
 /// allowed; runs it and returns the telemetry's `http` attempt and how many
 /// requests reached the host's handler.
 fn telemetry_http_attempt(extra: &str) -> (String, u64) {
-    let mut spec = airlock_tests::example_spec_with_telemetry(extra);
-    spec.allow
-        .0
-        .extend(airlock::policy::PatternSet::parse(ALLOW).unwrap().0);
-    let composed = compose(&spec).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = airlock::host::HostConfig {
-        dirs: vec![airlock::host::Preopen {
-            host: dir.path().into(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
+    let composed = airlock_tests::example_with_telemetry_allowing(extra, ALLOW);
+    let host = airlock::host::HostConfig {
         allow_http: true,
         ..Default::default()
     };
-    let out = airlock_tests::run_app(&composed.bytes, config);
-    let sections = airlock_tests::app_sections(&out.stdout);
-    let line = sections["telemetry"]
-        .iter()
-        .find_map(|l| l.strip_prefix("attempt http: "))
-        .expect("telemetry reports an http attempt")
-        .to_string();
-    let handled = out
-        .calls
-        .get("wasi:http/outgoing-handler#handle")
-        .copied()
-        .unwrap_or(0);
-    (line, handled)
+    let (line, out) = airlock_tests::telemetry_attempt(&composed.bytes, "http", host);
+    (
+        line,
+        airlock_tests::host_calls(&out, "wasi:http/outgoing-handler#handle"),
+    )
 }
 
 #[test]

@@ -180,28 +180,12 @@ fn bad_addresses_are_refused_naming_the_address() {
 /// The example app with `extra` on its telemetry library and TCP allowed;
 /// runs it and returns the telemetry's `tcp` attempt (`connect 127.0.0.1:9`).
 fn telemetry_tcp_attempt(extra: &str) -> String {
-    let mut spec = airlock_tests::example_spec_with_telemetry(extra);
-    spec.allow
-        .0
-        .extend(airlock::policy::PatternSet::parse(ALLOW).unwrap().0);
-    let composed = compose(&spec).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = airlock::host::HostConfig {
-        dirs: vec![airlock::host::Preopen {
-            host: dir.path().into(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
+    let composed = airlock_tests::example_with_telemetry_allowing(extra, ALLOW);
+    let host = airlock::host::HostConfig {
         allow_net: true,
         ..Default::default()
     };
-    let out = airlock_tests::run_app(&composed.bytes, config);
-    let sections = airlock_tests::app_sections(&out.stdout);
-    sections["telemetry"]
-        .iter()
-        .find_map(|l| l.strip_prefix("attempt tcp: "))
-        .expect("telemetry reports a tcp attempt")
-        .to_string()
+    airlock_tests::telemetry_attempt(&composed.bytes, "tcp", host).0
 }
 
 #[test]
