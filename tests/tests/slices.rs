@@ -183,3 +183,36 @@ fn set_applies_to_a_manifest_and_names_unknown_components() {
     assert!(err.contains("`--set nobody.exit`"), "{err}");
     assert!(err.contains("`telemetry`"), "{err}");
 }
+
+#[test]
+fn a_slice_of_something_the_library_does_not_import_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let allow = [
+        "wasi:http/*@0.2",
+        "wasi:io/*@0.2",
+        "wasi:clocks/wall-clock@0.2",
+    ];
+    // The probe imports clocks, random and the environment, never HTTP.
+    let sliced = probe_with(
+        dir.path(),
+        &allow,
+        &[r#"probe.http=["GET api.example.com"]"#],
+    );
+    let plain = probe_with(dir.path(), &allow, &[]);
+    let imports = import_names(&sliced).unwrap();
+    assert!(
+        !imports.iter().any(|i| i.starts_with("wasi:http/")),
+        "{imports:?}"
+    );
+    assert_eq!(imports, import_names(&plain).unwrap());
+    // No interposer inside: only the provenance's mention of the slice differs.
+    assert!(
+        sliced.len() < plain.len() + 200,
+        "{} vs {}",
+        sliced.len(),
+        plain.len()
+    );
+    // And it runs: the wall clock it is granted still answers.
+    let seen = wall_seconds(&sliced);
+    assert!(seen <= now() && seen + 60 > now(), "{seen}");
+}
