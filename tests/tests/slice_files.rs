@@ -449,3 +449,308 @@ fn an_embedded_symlink_is_refused_at_compose_time() {
         "{err}"
     );
 }
+
+// Symlinks a writable slice leaves behind (issue #12, case 5): the library
+// cannot follow a symlink out through the interposer, but the app and host
+// tools follow them on the host. A link made where it stays inside, then
+// moved shallower (renamed, hard-linked, or inside a renamed directory),
+// must not end up leading out. Each attack has a control: the same calls
+// with the whole preopen granted directly succeed and leave a link to the
+// secret, so the checks below can fail.
+
+/// The writable slice of `/docs/public`, seen as `/data`.
+const WRITABLE: &str = r#"files = { dir = "/docs/public", as = "/data", read-only = false }"#;
+
+/// `docs/` with `public/a.txt`, the directories `public/a/b/` and
+/// `public/c/`, and `secret.txt` beside `public/`; no symlink yet.
+fn link_tree() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    std::fs::create_dir_all(docs.join("public/a/b")).unwrap();
+    std::fs::create_dir_all(docs.join("public/c")).unwrap();
+    std::fs::write(docs.join("public/a.txt"), PUBLIC).unwrap();
+    std::fs::write(docs.join("secret.txt"), SECRET).unwrap();
+    tmp
+}
+
+/// The symlinks under `dir` (not followed) that lead outside it, as the host
+/// resolves them (lexically from where they stand when they dangle).
+fn links_leading_out(dir: &Path) -> Vec<PathBuf> {
+    let root = dir.canonicalize().unwrap();
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                todo.push(path);
+            } else if meta.file_type().is_symlink() {
+                let resolved = path.canonicalize().unwrap_or_else(|_| {
+                    let target = std::fs::read_link(&path).unwrap();
+                    lexical(&path.parent().unwrap().canonicalize().unwrap().join(target))
+                });
+                if !resolved.starts_with(&root) {
+                    out.push(path.strip_prefix(dir).unwrap().to_path_buf());
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `path` with `.` and `..` applied by name.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A raw probe call on two paths (`raw-symlink`, `raw-rename`, `raw-link`).
+fn raw2(s: &mut Session, func: &str, a: &str, b: &str) -> Result<String, String> {
+    result(call(
+        s,
+        func,
+        vec![Val::String(a.into()), Val::String(b.into())],
+    ))
+}
+
+fn refused(got: Result<String, String>, what: &str) {
+    assert!(
+        got.as_ref().is_err_and(|e| e.contains("not-permitted")),
+        "{what}: {got:?}"
+    );
+}
+
+fn ok(got: Result<String, String>, what: &str) {
+    assert_eq!(got, Ok(String::new()), "{what}");
+}
+
+/// Through the writable slice: `a/b/l -> ../../secret.txt` is made (inside
+/// from `a/b/`, it names `public/secret.txt`), then each way of moving it
+/// shallower is refused; moves that keep it inside work.
+#[test]
+fn a_symlink_cannot_be_renamed_to_where_it_leads_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), WRITABLE);
+    let mut s = session(&bytes, tree.path());
+    ok(
+        raw2(&mut s, "raw-symlink", "../../secret.txt", "a/b/l"),
+        "symlink",
+    );
+    refused(
+        raw2(&mut s, "raw-rename", "a/b/l", "l"),
+        "rename to the root",
+    );
+    refused(
+        raw2(&mut s, "raw-rename", "a/b/l", "c/l"),
+        "rename to depth 1",
+    );
+    assert_eq!(links_leading_out(&public), Vec::<PathBuf>::new());
+    assert!(std::fs::symlink_metadata(public.join("a/b/l")).is_ok());
+    // Same depth or deeper: still inside, allowed.
+    ok(
+        raw2(&mut s, "raw-rename", "a/b/l", "a/b/m"),
+        "rename in place",
+    );
+    std::fs::create_dir(public.join("a/b/d")).unwrap();
+    ok(
+        raw2(&mut s, "raw-rename", "a/b/m", "a/b/d/m"),
+        "rename deeper",
+    );
+    assert_eq!(links_leading_out(&public), Vec::<PathBuf>::new());
+    assert_eq!(
+        std::fs::read_link(public.join("a/b/d/m")).unwrap(),
+        Path::new("../../secret.txt")
+    );
+}
+
+#[test]
+fn control_a_symlink_renamed_directly_leads_to_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), DIRECT);
+    let mut s = session(&bytes, tree.path());
+    for (link, to) in [("public/a/b/l", "public/c/l"), ("public/a/b/m", "public/m")] {
+        ok(raw2(&mut s, "raw-symlink", "../../secret.txt", link), link);
+        ok(raw2(&mut s, "raw-rename", link, to), to);
+    }
+    // `c/l` leads to `docs/secret.txt`; `m` two levels above `public/`.
+    assert_eq!(
+        links_leading_out(&public),
+        [PathBuf::from("c/l"), PathBuf::from("m")]
+    );
+    assert_eq!(std::fs::read_to_string(public.join("c/l")).unwrap(), SECRET);
+}
+
+#[test]
+fn a_symlink_cannot_be_hard_linked_to_where_it_leads_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), WRITABLE);
+    let mut s = session(&bytes, tree.path());
+    ok(
+        raw2(&mut s, "raw-symlink", "../../secret.txt", "a/b/l"),
+        "symlink",
+    );
+    refused(raw2(&mut s, "raw-link", "a/b/l", "l"), "link to the root");
+    refused(raw2(&mut s, "raw-link", "a/b/l", "c/l"), "link to depth 1");
+    assert_eq!(links_leading_out(&public), Vec::<PathBuf>::new());
+    assert!(std::fs::symlink_metadata(public.join("l")).is_err());
+    // A hard link of a plain file is not a symlink: allowed anywhere.
+    ok(raw2(&mut s, "raw-link", "a.txt", "a/b/a2.txt"), "file link");
+    assert_eq!(
+        std::fs::read_to_string(public.join("a/b/a2.txt")).unwrap(),
+        PUBLIC
+    );
+}
+
+#[test]
+fn control_a_symlink_hard_linked_directly_leads_to_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), DIRECT);
+    let mut s = session(&bytes, tree.path());
+    ok(
+        raw2(&mut s, "raw-symlink", "../../secret.txt", "public/a/b/l"),
+        "symlink",
+    );
+    ok(
+        raw2(&mut s, "raw-link", "public/a/b/l", "public/c/l"),
+        "link",
+    );
+    ok(raw2(&mut s, "raw-link", "public/a/b/l", "public/l"), "link");
+    assert_eq!(
+        links_leading_out(&public),
+        [PathBuf::from("c/l"), PathBuf::from("l")]
+    );
+    assert_eq!(std::fs::read_to_string(public.join("c/l")).unwrap(), SECRET);
+}
+
+#[test]
+fn a_directory_holding_a_symlink_cannot_move_to_where_it_leads_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), WRITABLE);
+    let mut s = session(&bytes, tree.path());
+    std::fs::create_dir(public.join("a/b/deep")).unwrap();
+    ok(
+        raw2(&mut s, "raw-symlink", "../../../secret.txt", "a/b/deep/l"),
+        "symlink",
+    );
+    // `a/b` to `b`: `b/deep/l -> ../../../secret.txt` would lead out.
+    refused(raw2(&mut s, "raw-rename", "a/b", "b"), "directory up one");
+    refused(
+        raw2(&mut s, "raw-rename", "a/b/deep", "deep"),
+        "directory up two",
+    );
+    assert_eq!(links_leading_out(&public), Vec::<PathBuf>::new());
+    assert!(std::fs::symlink_metadata(public.join("a/b/deep/l")).is_ok());
+    // The same depth or deeper is not looked into, and stays inside.
+    ok(raw2(&mut s, "raw-rename", "a/b", "c/b"), "directory across");
+    ok(
+        raw2(&mut s, "raw-rename", "c/b", "c/b2"),
+        "directory in place",
+    );
+    // Shallower, with only links that stay inside from the new place: allowed.
+    ok(
+        raw2(&mut s, "raw-symlink", "../a.txt", "a/in"),
+        "symlink inside",
+    );
+    std::fs::create_dir(public.join("a/x")).unwrap();
+    ok(
+        raw2(&mut s, "raw-rename", "a/in", "a/x/in"),
+        "rename deeper",
+    );
+    ok(
+        raw2(&mut s, "raw-rename", "a/x", "x"),
+        "directory up, still inside",
+    );
+    assert_eq!(
+        std::fs::read_to_string(public.join("x/in")).unwrap(),
+        PUBLIC
+    );
+    assert_eq!(links_leading_out(&public), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn control_a_directory_moved_directly_leads_to_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), DIRECT);
+    let mut s = session(&bytes, tree.path());
+    std::fs::create_dir(public.join("a/b/deep")).unwrap();
+    ok(
+        raw2(
+            &mut s,
+            "raw-symlink",
+            "../../../secret.txt",
+            "public/a/b/deep/l",
+        ),
+        "symlink",
+    );
+    ok(
+        raw2(&mut s, "raw-rename", "public/a/b", "public/b"),
+        "rename",
+    );
+    assert_eq!(links_leading_out(&public), [PathBuf::from("b/deep/l")]);
+    assert_eq!(
+        std::fs::read_to_string(public.join("b/deep/l")).unwrap(),
+        SECRET
+    );
+}
+
+/// `d -> .` then `l -> d/../secret.txt`: inside by name (`d/..` is the
+/// root), but the host takes `..` from where `d` leads, one level above.
+#[test]
+fn a_symlink_target_cannot_climb_after_a_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), WRITABLE);
+    let mut s = session(&bytes, tree.path());
+    ok(raw2(&mut s, "raw-symlink", ".", "d"), "symlink to the root");
+    refused(
+        raw2(&mut s, "raw-symlink", "d/../secret.txt", "l"),
+        "climb after a name",
+    );
+    refused(
+        raw2(&mut s, "raw-symlink", "../secret.txt", "l"),
+        "climb out",
+    );
+    ok(raw2(&mut s, "raw-symlink", "d/a.txt", "l"), "through d");
+    assert_eq!(std::fs::read_to_string(public.join("l")).unwrap(), PUBLIC);
+    assert_eq!(links_leading_out(&public), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn control_a_symlink_climbing_after_a_name_made_directly_leads_to_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = link_tree();
+    let public = tree.path().join("docs/public");
+    let bytes = composed(tmp.path(), DIRECT);
+    let mut s = session(&bytes, tree.path());
+    ok(raw2(&mut s, "raw-symlink", ".", "public/d"), "symlink");
+    ok(
+        raw2(&mut s, "raw-symlink", "d/../secret.txt", "public/l"),
+        "symlink",
+    );
+    assert_eq!(links_leading_out(&public), [PathBuf::from("l")]);
+    assert_eq!(std::fs::read_to_string(public.join("l")).unwrap(), SECRET);
+}

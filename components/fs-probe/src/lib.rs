@@ -120,4 +120,19 @@ impl Guest for Probe {
         file.write(text.as_bytes(), 0).map_err(self::text)?;
         Ok(())
     }
+
+    fn raw_symlink(target: String, path: String) -> Result<(), String> {
+        first()?.symlink_at(&target, &path).map_err(text)
+    }
+
+    fn raw_rename(old: String, new: String) -> Result<(), String> {
+        let root = first()?;
+        root.rename_at(&old, &root, &new).map_err(text)
+    }
+
+    fn raw_link(old: String, new: String) -> Result<(), String> {
+        let root = first()?;
+        root.link_at(types::PathFlags::empty(), &old, &root, &new)
+            .map_err(text)
+    }
 }

@@ -1,5 +1,26 @@
 //! The exported `descriptor` over the host's, and the walk that keeps every
 //! host call under the narrowed root.
+//!
+//! # Symlinks left under the root
+//!
+//! The library cannot follow a symlink out (the walk resolves every symlink
+//! itself), but the trusted app and host tools follow them physically, so a
+//! writable slice must not leave one that leads out from where it stands.
+//! The rule: every symlink the library creates (`symlink-at`) or moves
+//! (`rename-at`, `link-at`: the link itself, or beneath a directory it
+//! renames) must be *contained* where it lands ([`path::contained`]): a
+//! relative target whose `..` all come first, no more of them than the
+//! link's depth below the root, then names only. Otherwise the call gets
+//! `not-permitted` and changes nothing. A contained link stays contained
+//! when it moves deeper, so a directory renamed to the same depth or deeper
+//! is not looked into; one renamed shallower is walked first (reading
+//! symlinks, following none). Why it is enough: when every symlink under the
+//! root is contained, the host following one climbs real directories no
+//! higher than the root, then only descends or follows another contained
+//! symlink, so it stays inside; creating files and directories changes no
+//! symlink, and every call that makes or moves one keeps this true. Symlinks
+//! the host itself put under the root that are not contained are the
+//! host's: they may lead out whatever the library does.
 
 use crate::bindings::airlock::interpose::config;
 use crate::bindings::exports::wasi::filesystem::preopens::Guest as PreopensGuest;
@@ -180,6 +201,83 @@ fn link(
     }
 }
 
+/// `not-permitted` when the entry at `from`, renamed or hard-linked to `to`,
+/// would leave a symlink that is not contained where it lands
+/// ([`path::contained`]; see the module's documentation): the entry itself
+/// when it is a symlink (looked at, not followed), and, with `walk_dirs`,
+/// every symlink beneath it when it is a directory going shallower.
+fn lands_contained(
+    root: &Root,
+    from: &Place,
+    to: &Place,
+    walk_dirs: bool,
+) -> Result<(), ErrorCode> {
+    let dir = from.dir(root);
+    let st = dir
+        .stat_at(host::PathFlags::empty(), &from.name)
+        .map_err(code)?;
+    match st.type_ {
+        host::DescriptorType::SymbolicLink => {
+            let target = dir.readlink_at(&from.name).map_err(code)?;
+            // It lands in the directory holding `to`.
+            path::contained(to.path.len().saturating_sub(1), &target).map_err(refused)
+        }
+        host::DescriptorType::Directory if walk_dirs && to.path.len() < from.path.len() => {
+            let moved = dir
+                .open_at(
+                    host::PathFlags::empty(),
+                    &from.name,
+                    host::OpenFlags::DIRECTORY,
+                    host::DescriptorFlags::READ,
+                )
+                .map_err(code)?;
+            // Its entries will stand in `to`, `to.path.len()` below the root.
+            links_contained(&moved, to.path.len())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `not-permitted` unless every symlink beneath the directory `dir` is
+/// contained ([`path::contained`]) with `dir`'s own entries standing `depth`
+/// directories below the root. Symlinks are read, never followed; one
+/// directory is open per level.
+fn links_contained(dir: &host::Descriptor, depth: usize) -> Result<(), ErrorCode> {
+    let mut subdirs = Vec::new();
+    let entries = dir.read_directory().map_err(code)?;
+    while let Some(entry) = entries.read_directory_entry().map_err(code)? {
+        let type_ = match entry.type_ {
+            host::DescriptorType::Unknown => {
+                dir.stat_at(host::PathFlags::empty(), &entry.name)
+                    .map_err(code)?
+                    .type_
+            }
+            known => known,
+        };
+        match type_ {
+            host::DescriptorType::SymbolicLink => {
+                let target = dir.readlink_at(&entry.name).map_err(code)?;
+                path::contained(depth, &target).map_err(refused)?;
+            }
+            host::DescriptorType::Directory => subdirs.push(entry.name),
+            _ => {}
+        }
+    }
+    drop(entries);
+    for name in subdirs {
+        let sub = dir
+            .open_at(
+                host::PathFlags::empty(),
+                &name,
+                host::OpenFlags::DIRECTORY,
+                host::DescriptorFlags::READ,
+            )
+            .map_err(code)?;
+        links_contained(&sub, depth + 1)?;
+    }
+    Ok(())
+}
+
 fn follows(flags: PathFlags) -> bool {
     flags.contains(PathFlags::SYMLINK_FOLLOW)
 }
@@ -310,6 +408,8 @@ impl GuestDescriptor for Desc {
         let other: &Desc = new_descriptor.get();
         let old = self.place(&old_path, follows(old_flags))?;
         let new = other.place(&new_path, false)?;
+        // A hard link of a symlink is that symlink, standing somewhere else.
+        lands_contained(&self.root, &old, &new, false)?;
         old.dir(&self.root)
             .link_at(
                 host::PathFlags::empty(),
@@ -374,6 +474,7 @@ impl GuestDescriptor for Desc {
         let other: &Desc = new_descriptor.get();
         let old = self.place(&old_path, false)?;
         let new = other.place(&new_path, false)?;
+        lands_contained(&self.root, &old, &new, true)?;
         old.dir(&self.root)
             .rename_at(&old.name, new.dir(&other.root), &new.name)
             .map_err(code)
@@ -381,9 +482,9 @@ impl GuestDescriptor for Desc {
     fn symlink_at(&self, old_path: String, new_path: String) -> Result<(), ErrorCode> {
         self.writable()?;
         let new = self.place(&new_path, false)?;
-        // The link's target must stay under the root, read from where the link is.
-        let at = &new.path[..new.path.len().saturating_sub(1)];
-        path::normalize(at, &old_path).map_err(refused)?;
+        // The link's target must be contained, read from where the link is
+        // (see the module's documentation).
+        path::contained(new.path.len().saturating_sub(1), &old_path).map_err(refused)?;
         new.dir(&self.root)
             .symlink_at(&old_path, &new.name)
             .map_err(code)

@@ -38,6 +38,48 @@ pub fn normalize(base: &[String], path: &str) -> Result<Vec<String>, Refusal> {
     Ok(out)
 }
 
+/// Whether a symlink whose directory is `depth` directories below the root
+/// (0: the root itself) may have the target `target`: it must be
+/// *contained*, that is relative, with every `..` at its start, no more of
+/// them than `depth`, and then plain names only (`.` and empty parts are
+/// ignored). Absolute targets and `..` too many or after a name are
+/// [`Refusal::Escape`]; a NUL byte is [`Refusal::Invalid`].
+///
+/// Why: the host resolves a symlink's target from the directory the link is
+/// in, physically. Climbing `k <= depth` real directories ends under the
+/// root; from there a name only descends, or follows another symlink, which
+/// stays under the root when it is contained too. So when every symlink
+/// under the root is contained, none leads out. A `..` after a name is
+/// refused even where [`normalize`] keeps the path inside: the host takes
+/// `d/..` from wherever `d` leads (with `d -> .` in the root, `d/../x` is
+/// the root's sibling `x`). Containment depends only on the target and the
+/// depth, so a contained link stays contained when it moves deeper, and
+/// may not when it moves shallower.
+pub fn contained(depth: usize, target: &str) -> Result<(), Refusal> {
+    if target.starts_with('/') {
+        return Err(Refusal::Escape);
+    }
+    if target.contains('\0') {
+        return Err(Refusal::Invalid);
+    }
+    let mut climbs = 0;
+    let mut named = false;
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if named => return Err(Refusal::Escape),
+            ".." => {
+                climbs += 1;
+                if climbs > depth {
+                    return Err(Refusal::Escape);
+                }
+            }
+            _ => named = true,
+        }
+    }
+    Ok(())
+}
+
 /// The components of a guest path such as `/docs/public` or `./data`
 /// (empty, `.` parts dropped); `None` when it has `..` or a NUL byte.
 pub fn components(path: &str) -> Option<Vec<&str>> {
@@ -139,6 +181,55 @@ mod tests {
         assert_eq!(normalize(&[], "sub/../../secret.txt"), Err(Refusal::Escape));
         assert_eq!(normalize(&v(&["sub"]), "../../x"), Err(Refusal::Escape));
         assert_eq!(normalize(&[], "a\0b"), Err(Refusal::Invalid));
+    }
+
+    #[test]
+    fn contained_symlink_targets_climb_first_and_no_higher_than_the_root() {
+        for (depth, target) in [
+            (0, "a.txt"),
+            (0, "sub/b.txt"),
+            (0, "./sub//b.txt/"),
+            (0, ""),
+            (1, ".."),
+            (1, "../a.txt"),
+            (2, "../../a.txt"),
+            (2, "../sub/./b"),
+            (3, "../../x"),
+        ] {
+            assert_eq!(contained(depth, target), Ok(()), "{depth} {target}");
+        }
+        for (depth, target) in [
+            // Too many `..` from where the link is.
+            (0, ".."),
+            (0, "../secret.txt"),
+            (1, "../../secret.txt"),
+            (2, "../../../x"),
+            // Absolute.
+            (5, "/secret.txt"),
+            // `..` after a name: inside by `normalize`, not by the host's
+            // resolution when the name is a symlink (`d -> .`).
+            (0, "d/../secret.txt"),
+            (3, "../a/../b"),
+            (1, "a/.."),
+        ] {
+            assert_eq!(
+                contained(depth, target),
+                Err(Refusal::Escape),
+                "{depth} {target}"
+            );
+        }
+        assert_eq!(contained(0, "a\0b"), Err(Refusal::Invalid));
+    }
+
+    #[test]
+    fn a_contained_target_stays_contained_deeper_only() {
+        // `a/b/l -> ../../x` is contained at depth 2 (and deeper), not at 0.
+        assert_eq!(contained(2, "../../x"), Ok(()));
+        assert_eq!(contained(7, "../../x"), Ok(()));
+        assert_eq!(contained(1, "../../x"), Err(Refusal::Escape));
+        assert_eq!(contained(0, "../../x"), Err(Refusal::Escape));
+        // Where `normalize` agrees it leaves the root.
+        assert_eq!(normalize(&[], "../../x"), Err(Refusal::Escape));
     }
 
     #[test]
