@@ -71,7 +71,10 @@ impl Error {
         match self {
             Error::Policy(_) => EXIT_POLICY,
             Error::Usage(_) => 2,
-            Error::Verify(crate::verify::VerifyError::OutsideAllowList(_)) => EXIT_POLICY,
+            Error::Verify(
+                crate::verify::VerifyError::OutsideAllowList(_)
+                | crate::verify::VerifyError::BeyondGrants(_),
+            ) => EXIT_POLICY,
             Error::Lock(crate::lock::LockError::CapabilitiesAdded { .. }) => EXIT_POLICY,
             _ => 1,
         }

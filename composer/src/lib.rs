@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod provenance;
+pub mod reach;
 pub mod registry;
 pub mod report;
 pub mod settings;

@@ -45,7 +45,7 @@ pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
     let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
     let provenance = crate::provenance::Provenance::of(spec, &loaded.digests);
     let bytes = crate::provenance::embed(bytes, &provenance);
-    let output_imports = verify::check_output(&bytes, &spec.allow)?;
+    let output_imports = verify::check(&bytes, spec)?;
     let output_exports = compose::output_exports(&plan)?
         .into_iter()
         .map(|(_, export)| export.to_string())

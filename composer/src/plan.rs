@@ -75,9 +75,14 @@ pub enum Fate {
     /// Virtualized inside the output: denied, or served by virtual values.
     /// `functions` is filled in by the virtualizer: function name -> what a call does.
     Denied {
-        /// Why: `default` (WASI, not granted), `explicit` (the user's `deny`)
-        /// or `virtual` (the instance's virtual values serve some functions).
+        /// Why: `default` (WASI, not granted), `explicit` (the user's `deny`),
+        /// `virtual` (the instance's virtual values serve some functions) or
+        /// `types-only` (needed only for the types of a granted interface,
+        /// `of`: the types line up, the functions are denied).
         reason: String,
+        /// For `types-only`: the granted interface whose types need it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        of: Option<String>,
         /// Per function, the denial behaviour.
         functions: BTreeMap<String, String>,
     },
@@ -185,6 +190,26 @@ pub enum Problem {
         import: String,
         /// The interface it claims to use types of.
         dependency: String,
+    },
+    /// A WASI interface (on the track compiled into the composer) declares a
+    /// `use` that WASI's own WIT does not have: a forged type dependency.
+    ForgedUse {
+        /// The instance.
+        instance: String,
+        /// The interface that declares the `use`.
+        import: String,
+        /// The interface it claims to use types of.
+        dependency: String,
+        /// The type it takes from there.
+        ty: String,
+    },
+    /// Interfaces use each other's types in a cycle (possible only when
+    /// components declare the same names differently).
+    UseCycle {
+        /// The interfaces, in order, the first repeated at the end.
+        interfaces: Vec<String>,
+        /// The instances whose declarations make the cycle.
+        declared_by: Vec<String>,
     },
     /// An explicitly denied interface that a granted one needs from the host.
     DeniedDependency {
@@ -296,10 +321,38 @@ impl fmt::Display for Problem {
                 dependency,
             } => write!(
                 f,
-                "`{instance}` imports `{import}` declaring that it uses types of `{dependency}`, \
-                 which WASI's own definition of `{import}` does not; granting it would hand `{dependency}` \
-                 to the library from the host: add `{dependency}` to the allow-list and grant it if that is \
-                 intended, otherwise the component is not what it claims"
+                "`{instance}` is granted `{import}`, which it declares uses types of `{dependency}`; \
+                 airlock knows no such dependency in WASI's own WIT, and granting `{import}` would hand \
+                 `{dependency}` to `{instance}` from the host: grant `{dependency}` to `{instance}` \
+                 too if that is intended"
+            ),
+            Problem::ForgedUse {
+                instance,
+                import,
+                dependency,
+                ty,
+            } => write!(
+                f,
+                "`{instance}` declares that `{import}` uses type `{ty}` of `{dependency}`, which WASI's \
+                 own `{import}` does not (at its semver track); the component's WIT is forged or \
+                 mismatched, and it is refused"
+            ),
+            Problem::UseCycle {
+                interfaces,
+                declared_by,
+            } => write!(
+                f,
+                "interfaces use each other's types in a cycle: {} (as declared by {})",
+                interfaces
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" -> "),
+                declared_by
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Problem::DeniedDependency {
                 instance,
@@ -337,6 +390,10 @@ pub fn plan(spec: &CompositionSpec, decoded: &[Decoded]) -> Result<Plan, PolicyE
     for (inst, dec) in spec.instances.iter().zip(decoded) {
         instances.push(plan_instance(spec, inst, dec, &exports, &mut problems));
     }
+    for (inst, dec) in spec.instances.iter().zip(decoded) {
+        forged_uses(&inst.name, dec, &mut problems);
+    }
+    use_cycles(spec, decoded, &mut problems);
     shared_dependencies(decoded, &instances, &mut problems);
     unnamed_export_types(spec, decoded, &instances, &mut problems);
     let order = topological_order(&instances).unwrap_or_else(|cycle| {
@@ -450,14 +507,29 @@ fn plan_instance(
                 });
                 continue;
             }
-            let trusted = user.as_ref().is_some_and(|u| {
-                u.is_wasi()
-                    && dep_parsed.is_wasi()
-                    && wasi_deps::uses(&u.unversioned(), &dep_parsed.unversioned())
-            });
-            if trusted || spec.allow.matches(&dep_parsed) {
+            // Only WASI's own WIT says what a type dependency is; the allow-list
+            // grants nothing to anyone, so a claim it does not back is refused.
+            let genuine = user
+                .as_ref()
+                .is_some_and(|u| wasi_deps::uses(u, &dep_parsed));
+            if genuine && wasi_deps::has_ambient_functions(&dep_parsed) {
+                // Types, not authority: `wall-clock` under `filesystem/types`
+                // gives `datetime`, not `now()`.
+                fates.insert(
+                    dep_name.clone(),
+                    Fate::Denied {
+                        reason: "types-only".into(),
+                        of: Some(of.clone()),
+                        functions: BTreeMap::new(),
+                    },
+                );
+                stack.push((dep, of.clone()));
+            } else if genuine {
                 fates.insert(dep_name.clone(), Fate::GrantedDependency { of: of.clone() });
                 stack.push((dep, of.clone()));
+            } else if user.as_ref().is_some_and(|u| wasi_deps::known(u).is_some()) {
+                // Reported for every import below (`forged_uses`).
+                reported.insert(dep_name.clone());
             } else {
                 reported.insert(dep_name.clone());
                 problems.insert(Problem::UndeclaredDependency {
@@ -520,6 +592,7 @@ fn plan_instance(
                     };
                     Fate::Denied {
                         reason: reason.into(),
+                        of: None,
                         functions: BTreeMap::new(),
                     }
                 } else {
@@ -547,6 +620,131 @@ fn plan_instance(
             Some(_) => Vec::new(),
             None => inst.slices.clone(),
         },
+    }
+}
+
+/// Every `use` that a WASI interface on the vendored track declares must be one
+/// WASI's own WIT has, at the same track: otherwise a library could make any
+/// interface a "type dependency" of one it is granted, whatever its fate.
+fn forged_uses(instance: &str, dec: &Decoded, problems: &mut BTreeSet<Problem>) {
+    let resolve = &dec.resolve;
+    for item in resolve.worlds[dec.world].imports.values() {
+        let WorldItem::Interface { id, .. } = item else {
+            continue;
+        };
+        let Some(user) = resolve.id_of(*id).and_then(|n| InterfaceName::parse(&n)) else {
+            continue;
+        };
+        if wasi_deps::known(&user).is_none() {
+            continue;
+        }
+        for dep in resolve.interface_direct_deps(*id) {
+            let dep_name = resolve.id_of(dep).unwrap_or_default();
+            let genuine =
+                InterfaceName::parse(&dep_name).is_some_and(|d| wasi_deps::uses(&user, &d));
+            if genuine {
+                continue;
+            }
+            let ty = resolve.interfaces[*id]
+                .types
+                .iter()
+                .find(|(_, t)| match resolve.types[**t].kind {
+                    TypeDefKind::Type(Type::Id(o)) => {
+                        resolve.types[o].owner == TypeOwner::Interface(dep)
+                    }
+                    _ => false,
+                })
+                .map(|(name, _)| name.clone())
+                .unwrap_or_default();
+            problems.insert(Problem::ForgedUse {
+                instance: instance.to_string(),
+                import: user.to_string(),
+                dependency: dep_name,
+                ty,
+            });
+        }
+    }
+}
+
+/// The output merges imports of one name from every component, so the `use`s
+/// that components declare for that name add up; a cycle among them (each
+/// component's own WIT is acyclic, two may disagree) would make the output's
+/// types infinite. Refused before anything is encoded.
+fn use_cycles(spec: &CompositionSpec, decoded: &[Decoded], problems: &mut BTreeSet<Problem>) {
+    // Interface name -> (used interface name -> the instances declaring it).
+    let mut graph: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (inst, dec) in spec.instances.iter().zip(decoded) {
+        let resolve = &dec.resolve;
+        for item in resolve.worlds[dec.world]
+            .imports
+            .values()
+            .chain(resolve.worlds[dec.world].exports.values())
+        {
+            let WorldItem::Interface { id, .. } = item else {
+                continue;
+            };
+            let Some(user) = resolve.id_of(*id) else {
+                continue;
+            };
+            for dep in resolve.interface_direct_deps(*id) {
+                if let Some(dep) = resolve.id_of(dep) {
+                    graph
+                        .entry(user.clone())
+                        .or_default()
+                        .entry(dep)
+                        .or_default()
+                        .insert(inst.name.clone());
+                }
+            }
+        }
+    }
+    // Iterative depth-first search; 0 = unseen, 1 = on the path, 2 = done.
+    let mut state: BTreeMap<&str, u8> = BTreeMap::new();
+    for start in graph.keys() {
+        if state.get(start.as_str()).copied().unwrap_or(0) != 0 {
+            continue;
+        }
+        let mut path: Vec<(&str, Vec<&str>)> = Vec::new();
+        let next = |n: &str| -> Vec<&str> {
+            graph
+                .get(n)
+                .map(|d| d.keys().map(String::as_str).collect())
+                .unwrap_or_default()
+        };
+        state.insert(start, 1);
+        path.push((start, next(start)));
+        while let Some((node, pending)) = path.last_mut() {
+            let node = *node;
+            let Some(dep) = pending.pop() else {
+                state.insert(node, 2);
+                path.pop();
+                continue;
+            };
+            match state.get(dep).copied().unwrap_or(0) {
+                0 => {
+                    state.insert(dep, 1);
+                    path.push((dep, next(dep)));
+                }
+                1 => {
+                    let from = path.iter().position(|(n, _)| *n == dep).unwrap_or(0);
+                    let mut interfaces: Vec<String> =
+                        path[from..].iter().map(|(n, _)| n.to_string()).collect();
+                    interfaces.push(dep.to_string());
+                    let declared_by = interfaces
+                        .windows(2)
+                        .flat_map(|w| graph[&w[0]][&w[1]].iter().cloned())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    problems.insert(Problem::UseCycle {
+                        interfaces,
+                        declared_by,
+                    });
+                    return;
+                }
+                _ => {}
+            }
+        }
     }
 }
 

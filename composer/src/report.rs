@@ -194,6 +194,11 @@ fn describe(fate: &Fate) -> String {
         Fate::Granted { grant } => format!("granted (by `{grant}`)"),
         Fate::GrantedDependency { of } => format!("granted (type dependency of `{of}`)"),
         Fate::Denied { reason, .. } if reason == "explicit" => "denied (explicitly)".into(),
+        Fate::Denied {
+            reason,
+            of: Some(of),
+            ..
+        } if reason == "types-only" => format!("types only (for `{of}`; functions denied)"),
         Fate::Denied { reason, .. } if reason == "virtual" => {
             "virtual (values inside the output)".into()
         }
