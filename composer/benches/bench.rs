@@ -208,6 +208,9 @@ fn main() -> Result<()> {
     if run("compose") {
         compose_vs_wac(&args, &work, &mut table)?;
     }
+    if run("verify") {
+        verification_share(&args, &mut table)?;
+    }
     if run("scaling") {
         scaling(&args, &work, &mut table)?;
     }
@@ -652,6 +655,43 @@ fn scaling(args: &Args, work: &Path, table: &mut Table) -> Result<()> {
 /// Keeps a failed case's inputs for a look (the last row says "fails").
 fn failure_kept(rows: &[Row]) -> bool {
     rows.last().is_none_or(|r| r.value != "fails")
+}
+
+/// What per-instance verification (reading the output's instances and checking
+/// each one's host reach against its grants) costs, as a share of composing the
+/// example app in-process. Both run in this bench's profile (the composer's own
+/// code unoptimized, its dependencies at opt-level 2), so the share is an upper
+/// bound of the release figure.
+fn verification_share(args: &Args, table: &mut Table) -> Result<()> {
+    let spec = example_spec()?;
+    let bytes = compose(&spec)?.bytes;
+    let (mut whole, mut imports_only, mut compose_times) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        let t = Instant::now();
+        compose(&spec)?;
+        compose_times.push(t.elapsed());
+        let t = Instant::now();
+        airlock::verify::check(&bytes, &spec)?;
+        whole.push(t.elapsed());
+        let t = Instant::now();
+        airlock::verify::check_output(&bytes, &spec.allow)?;
+        imports_only.push(t.elapsed());
+    }
+    let (c, w, i) = (median(compose_times), median(whole), median(imports_only));
+    let per_instance = w.saturating_sub(i);
+    table.add(
+        "verify",
+        "per-instance verification of the example app (in-process)",
+        ms(per_instance),
+        format!(
+            "{:.1}% of compose ({}); allow-list check and validation {}",
+            100.0 * per_instance.as_secs_f64() / c.as_secs_f64(),
+            ms(c),
+            ms(i)
+        ),
+        json!({"per_instance_ms": per_instance.as_secs_f64() * 1e3, "compose_ms": c.as_secs_f64() * 1e3, "imports_and_validation_ms": i.as_secs_f64() * 1e3}),
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------- sizes
