@@ -231,3 +231,68 @@ pub fn run_app(bytes: &[u8], mut config: airlock::host::HostConfig) -> airlock::
     );
     outcome
 }
+
+/// The example app's manifest, written into `dir` with absolute paths, with its
+/// telemetry library swapped for `library` and re-exported by the output (so a
+/// test can call the library's own exports), `extra` appended to the library's
+/// table and `allow` added to the allow-list. The output path is
+/// `dir/app.wasm`. Returns the manifest's path.
+pub fn example_manifest_with_library(
+    dir: &Path,
+    library: &Path,
+    extra: &str,
+    allow: &[&str],
+) -> PathBuf {
+    let root = workspace()
+        .canonicalize()
+        .expect("the workspace root exists");
+    let text = std::fs::read_to_string(example_manifest()).unwrap();
+    let swaps = [
+        (
+            "path = \"../../target/wasm32-wasip2/component/telemetry.wasm\"".to_string(),
+            format!("path = {:?}", library.display().to_string()),
+        ),
+        (
+            "path = \"../../target/airlock/app.wasm\"".to_string(),
+            format!(
+                "export = [\"telemetry\"]\npath = {:?}",
+                dir.join("app.wasm").display().to_string()
+            ),
+        ),
+        (
+            "interfaces = [\n".to_string(),
+            format!(
+                "interfaces = [\n{}",
+                allow
+                    .iter()
+                    .map(|a| format!("  {a:?},\n"))
+                    .collect::<String>()
+            ),
+        ),
+        (
+            "\"../../target/".to_string(),
+            format!("\"{}/target/", root.display()),
+        ),
+    ];
+    let mut text = text;
+    for (from, to) in swaps {
+        assert!(text.contains(&from), "the example manifest has no `{from}`");
+        text = text.replace(&from, &to);
+    }
+    let text = format!("{}\n{extra}\n", text.trim_end());
+    let path = dir.join("airlock.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The spec of [`example_manifest_with_library`].
+pub fn example_spec_with_library(
+    dir: &Path,
+    library: &Path,
+    extra: &str,
+    allow: &[&str],
+) -> CompositionSpec {
+    let path = example_manifest_with_library(dir, library, extra, allow);
+    let manifest = Manifest::load(&path).expect("the manifest loads");
+    CompositionSpec::from_manifest(&manifest, &path).expect("a valid spec")
+}
