@@ -25,6 +25,7 @@ pub mod registry;
 pub mod report;
 pub mod settings;
 pub mod spec;
+pub mod typos;
 pub mod verify;
 pub mod virtualize;
 pub mod wasi_deps;

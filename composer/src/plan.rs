@@ -211,6 +211,9 @@ pub enum Problem {
         /// The instances whose declarations make the cycle.
         declared_by: Vec<String>,
     },
+    /// A pattern that matches no interface of any component and no WASI
+    /// interface the composer knows: a typo.
+    UnknownPattern(crate::typos::UnknownPattern),
     /// An explicitly denied interface that a granted one needs from the host.
     DeniedDependency {
         /// The instance.
@@ -326,6 +329,18 @@ impl fmt::Display for Problem {
                  `{dependency}` to `{instance}` from the host: grant `{dependency}` to `{instance}` \
                  too if that is intended"
             ),
+            Problem::UnknownPattern(u) => {
+                write!(
+                    f,
+                    "{} has `{}`, which matches no interface of any component and no WASI \
+                     interface airlock knows",
+                    u.place, u.pattern
+                )?;
+                match &u.suggestion {
+                    Some(s) => write!(f, "; did you mean `{s}`?"),
+                    None => Ok(()),
+                }
+            }
             Problem::ForgedUse {
                 instance,
                 import,
@@ -384,7 +399,10 @@ pub struct PolicyError(pub Vec<Problem>);
 /// Plans the composition. `decoded` holds each instance's decoded component
 /// (after version normalisation), in the same order as `spec.instances`.
 pub fn plan(spec: &CompositionSpec, decoded: &[Decoded]) -> Result<Plan, PolicyError> {
-    let mut problems = BTreeSet::new();
+    let mut problems: BTreeSet<Problem> = crate::typos::unknown_patterns(spec, decoded)
+        .into_iter()
+        .map(Problem::UnknownPattern)
+        .collect();
     let mut instances = Vec::new();
     let exports = ExportIndex::new(decoded);
     for (inst, dec) in spec.instances.iter().zip(decoded) {

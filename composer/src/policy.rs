@@ -86,6 +86,16 @@ impl Pattern {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The `namespace:package/interface` glob, without the version requirement.
+    pub fn glob(&self) -> &str {
+        &self.glob
+    }
+
+    /// True when the glob matches `unversioned` (`wasi:cli/stdout`), whatever the version.
+    pub fn matches_unversioned(&self, unversioned: &str) -> bool {
+        glob_matches(&self.glob, unversioned)
+    }
 }
 
 /// A list of patterns; a name matches the set when it matches any member.

@@ -148,6 +148,11 @@ fn holds_handle(resolve: &Resolve, ty: Type) -> bool {
     }
 }
 
+/// Every WASI interface the composer knows, unversioned (`wasi:cli/stdout`).
+pub fn interface_names() -> impl Iterator<Item = &'static str> {
+    wasi().interfaces.keys().map(String::as_str)
+}
+
 /// The vendored WASI version (e.g. 0.2.12): names on its semver track are known.
 pub fn version() -> &'static Version {
     &wasi().version
