@@ -499,8 +499,9 @@ mod cli {
         let app = dir.path().join("exit.wasm");
         std::fs::write(&app, exit_component()?)?;
         let app = app.to_str().unwrap();
-        assert_eq!(run(parse(&[app]))?, 0);
-        assert_eq!(run(parse(&[app, "--", "fail"]))?, 1);
+        // `--no-cache`: a test leaves nothing in the user's cache.
+        assert_eq!(run(parse(&["--no-cache", app]))?, 0);
+        assert_eq!(run(parse(&["--no-cache", app, "--", "fail"]))?, 1);
 
         let missing = run(parse(&["/no/such/app.wasm"])).unwrap_err();
         assert!(

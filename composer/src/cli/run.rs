@@ -1,27 +1,39 @@
 //! `airlock run`: run a command component with a host that links only what the
-//! flags permit.
+//! flags permit, like `wasmtime run`, with a cache of compiled components.
 
-use crate::host::{self, HostConfig, Preopen};
+use crate::host::{self, CacheUse, CompileCache, Component, Engine, HostConfig, Preopen};
+use crate::inspect::InspectError;
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Arguments of `airlock run`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-The host links only the WASI interfaces the component imports and the flags permit:
-stdio, wasi:io, clocks, random, environment and exit always; wasi:filesystem with
---dir; wasi:sockets with --allow-net; wasi:http with --allow-http. Any other import
-is an error that lists every such import before anything runs.
+As `wasmtime run` does, the host links every WASI interface the component
+imports (and nothing it does not import): stdio, clocks, random, wasi:io and
+exit as they are; the environment empty (add to it with --env); the
+filesystem with no directories (--dir, --dir-ro); sockets with every address
+refused (--allow-net). wasi:http needs --allow-http. Imports the host cannot
+provide are listed in one error before anything runs.
+Arguments after APP.wasm are the component's; flags of `airlock run` go
+before them (or before `--`).
+
+Compiled code is cached (--no-cache: not) in $AIRLOCK_CACHE_DIR/compiled,
+else $XDG_CACHE_HOME/airlock/compiled, else ~/.cache/airlock/compiled.
 
 Examples:
-  airlock run app.wasm
-  airlock run app.wasm --env HOME --env LANG=C -- --verbose input.txt
-  airlock run app.wasm --dir ./data::/data --dir-ro ./config::/etc/app
-  airlock run fetch.wasm --allow-http -- https://example.com
+  airlock run hello.wasm
+  airlock run app.wasm --verbose input.txt
+  airlock run --env HOME --env LANG=C app.wasm --verbose input.txt
+  airlock run --dir ./data::/data --dir-ro ./config::/etc/app app.wasm
+  airlock run --allow-http fetch.wasm https://example.com
 
-Exit code: the component's (0 ok, 1 `run` returned an error, N from wasi:cli/exit),
-134 if it trapped, 1 if it could not start.")]
+Exit code: the component's (0 ok, 1 if `run` returned an error, N from
+wasi:cli/exit), 134 if it trapped, 1 if it could not start.")]
 pub struct RunArgs {
     /// The command component to run; it must export `wasi:cli/run`.
     #[arg(value_name = "APP.wasm")]
@@ -35,14 +47,21 @@ pub struct RunArgs {
     /// Set an environment variable: KEY=VALUE, or KEY to pass the host's value (skipped if unset).
     #[arg(long = "env", value_name = "KEY[=VALUE]")]
     pub env: Vec<String>,
-    /// Permit wasi:sockets (TCP, UDP, name lookup) to any address.
+    /// Open the network to wasi:sockets (TCP, UDP, name lookup; any address).
     #[arg(long)]
     pub allow_net: bool,
     /// Permit outgoing HTTP (wasi:http/outgoing-handler and wasi:http/types).
     #[arg(long)]
     pub allow_http: bool,
-    /// Arguments for the component, after `--`; its argv[0] is the file name.
-    #[arg(last = true, value_name = "ARGS")]
+    /// Compile from scratch; neither read nor write the compilation cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Arguments for the component (after APP.wasm, or after `--`); its argv[0] is the file name.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 
@@ -52,12 +71,88 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let path = &args.component;
     let config = config(&args)?;
     let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-    let outcome = host::run_command(&host::engine(), &bytes, &config)
+    // What `inspect` says about a core module or a file that is not wasm,
+    // rather than wasmtime's parser error.
+    if wasmparser::Parser::is_core_wasm(&bytes) {
+        bail!(InspectError::CoreModule { path: path.clone() });
+    }
+    if !wasmparser::Parser::is_component(&bytes) {
+        bail!(InspectError::NotWasm { path: path.clone() });
+    }
+    let engine = host::engine();
+    let component = load(&engine, &bytes, path, !args.no_cache)
+        .with_context(|| format!("running `{}`", path.display()))?;
+    let outcome = host::run_component(&engine, &component, &config)
         .with_context(|| format!("running `{}`", path.display()))?;
     if let Some(trap) = &outcome.trap {
         eprintln!("error: `{}` trapped: {trap}", path.display());
     }
     Ok(outcome.exit_code)
+}
+
+/// The compiled component: from the cache when `use_cache` and it holds a
+/// valid entry, else compiled (with a progress line on a terminal) and stored.
+/// A cache that cannot be used is a warning, never an error.
+fn load(engine: &Engine, bytes: &[u8], path: &Path, use_cache: bool) -> Result<Component> {
+    let cache = match host::default_cache_dir().filter(|_| use_cache) {
+        None => None,
+        Some(dir) => match CompileCache::open(&dir) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                eprintln!(
+                    "warning: not using the compilation cache (--no-cache: do not try): {e:#}"
+                );
+                None
+            }
+        },
+    };
+    let compile = || compile_with_progress(engine, bytes, path);
+    let (component, used) = host::compile_cached(engine, bytes, cache.as_ref(), compile)?;
+    match used {
+        Some(CacheUse::NotStored(reason)) => {
+            eprintln!("warning: the compiled component was not cached: {reason}");
+        }
+        Some(CacheUse::Replaced(reason)) => {
+            eprintln!("warning: a cached compilation was discarded ({reason}) and replaced");
+        }
+        _ => {}
+    }
+    Ok(component)
+}
+
+/// How long compiling may take before the progress line shows.
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+
+/// Compiles; when that takes longer than [`PROGRESS_AFTER`] and stderr is a
+/// terminal, shows `compiling X (N MB)…` on stderr until it is done, then
+/// clears the line.
+fn compile_with_progress(engine: &Engine, bytes: &[u8], path: &Path) -> Result<Component> {
+    if !std::io::stderr().is_terminal() {
+        return host::compile(engine, bytes);
+    }
+    let line = progress_line(path, bytes.len());
+    let (done, finished) = mpsc::channel::<()>();
+    let progress = std::thread::spawn(move || {
+        if finished.recv_timeout(PROGRESS_AFTER) == Err(mpsc::RecvTimeoutError::Timeout) {
+            eprint!("{line}");
+            let _ = finished.recv();
+            // Carriage return, erase the line: the program's output starts clean.
+            eprint!("\r\x1b[2K");
+        }
+    });
+    let compiled = host::compile(engine, bytes);
+    drop(done);
+    let _ = progress.join();
+    compiled
+}
+
+/// `compiling app.wasm (20.3 MB)…`
+fn progress_line(path: &Path, len: usize) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    format!("compiling {name} ({:.1} MB)…", len as f64 / 1e6)
 }
 
 /// The host config the flags describe.
@@ -67,7 +162,7 @@ pub fn config(args: &RunArgs) -> Result<HostConfig> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.component.display().to_string());
-    let mut config = HostConfig::inherit_stdio(program);
+    let mut config = HostConfig::command(program);
     config.args.extend(args.args.iter().cloned());
     for spec in &args.env {
         match spec.split_once('=') {
@@ -99,4 +194,21 @@ pub fn config(args: &RunArgs) -> Result<HostConfig> {
     config.allow_net = args.allow_net;
     config.allow_http = args.allow_http;
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_names_the_file_and_its_size() {
+        assert_eq!(
+            progress_line(Path::new("target/airlock/app.wasm"), 20_345_678),
+            "compiling app.wasm (20.3 MB)…"
+        );
+        assert_eq!(
+            progress_line(Path::new("hello.wasm"), 64_477),
+            "compiling hello.wasm (0.1 MB)…"
+        );
+    }
 }

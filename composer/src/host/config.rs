@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 /// What the host grants one run. `Default` grants nothing beyond the interfaces
 /// that are always permitted (stdio, `wasi:io`, clocks, random, environment, exit),
-/// with an empty environment, no arguments, empty stdin and captured output.
+/// with an empty environment, no arguments, empty stdin and captured output;
+/// [`HostConfig::command`] is what `airlock run` starts from.
 #[derive(Debug, Clone, Default)]
 pub struct HostConfig {
     /// The guest's argv, including argv\[0\] (conventionally the program name).
@@ -14,10 +15,17 @@ pub struct HostConfig {
     pub env: Vec<(String, String)>,
     /// Names of host environment variables passed through when set (after `env`).
     pub inherit_env: Vec<String>,
-    /// Preopened directories; `wasi:filesystem/*` is linked only when this is non-empty.
+    /// Preopened directories; `wasi:filesystem/*` is linked only when this is
+    /// non-empty (or with [`HostConfig::link_empty`]).
     pub dirs: Vec<Preopen>,
     /// Link `wasi:sockets/*`, with TCP, UDP and name lookup turned on.
     pub allow_net: bool,
+    /// Link `wasi:filesystem/*` and `wasi:sockets/*` whenever the component
+    /// imports them, as `wasmtime run` does: with no preopens unless `dirs`
+    /// names some, and with no network unless `allow_net` (every address is
+    /// refused, name lookup included). Off (the default, for tests): they are
+    /// refused unless permitted, so an unexpected import fails loudly.
+    pub link_empty: bool,
     /// Link `wasi:http/outgoing-handler` and `wasi:http/types`.
     pub allow_http: bool,
     /// The guest's standard input.
@@ -72,6 +80,16 @@ impl HostConfig {
             stdout: Output::Inherit,
             stderr: Output::Inherit,
             ..Self::default()
+        }
+    }
+
+    /// What `airlock run` starts from, like `wasmtime run`: stdio inherited,
+    /// `argv[0]` = `program`, an empty environment, and the filesystem and
+    /// sockets linked when imported, with nothing in them ([`HostConfig::link_empty`]).
+    pub fn command(program: impl Into<String>) -> Self {
+        Self {
+            link_empty: true,
+            ..Self::inherit_stdio(program)
         }
     }
 }

@@ -152,8 +152,11 @@ fn permission(family: Family, config: &HostConfig) -> Option<&'static str> {
         | Family::Random
         | Family::Environment
         | Family::Exit => None,
-        Family::Filesystem => config.dirs.is_empty().then_some("--dir HOST[::GUEST]"),
-        Family::Sockets => (!config.allow_net).then_some("--allow-net"),
+        // Linked empty (no preopens, no network) when `link_empty`, as wasmtime does.
+        Family::Filesystem => {
+            (config.dirs.is_empty() && !config.link_empty).then_some("--dir HOST[::GUEST]")
+        }
+        Family::Sockets => (!config.allow_net && !config.link_empty).then_some("--allow-net"),
         Family::Http => (!config.allow_http).then_some("--allow-http"),
     }
 }
@@ -183,6 +186,23 @@ mod tests {
             })
         );
         assert_eq!(reason("wasi:sockets/udp@0.2.3", &net), None);
+        // `airlock run` links the filesystem and sockets empty, as wasmtime does;
+        // HTTP still needs its flag.
+        let command = HostConfig::command("app.wasm");
+        assert_eq!(reason("wasi:filesystem/preopens@0.2.0", &command), None);
+        assert_eq!(reason("wasi:sockets/tcp@0.2.6", &command), None);
+        assert_eq!(
+            reason("wasi:filesystem/preopens@0.2.0", &none),
+            Some(Reason::NotPermitted {
+                flag: "--dir HOST[::GUEST]"
+            })
+        );
+        assert_eq!(
+            reason("wasi:http/outgoing-handler@0.2.0", &command),
+            Some(Reason::NotPermitted {
+                flag: "--allow-http"
+            })
+        );
         assert_eq!(
             reason("wasi:cli/stdout@0.3.0", &none),
             Some(Reason::Version {

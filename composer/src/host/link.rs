@@ -33,9 +33,11 @@ pub enum Family {
     Environment,
     /// `wasi:cli/exit`: always permitted.
     Exit,
-    /// `wasi:filesystem/*`: permitted when the config preopens a directory.
+    /// `wasi:filesystem/*`: permitted when the config preopens a directory, or
+    /// linked with no preopens under `link_empty`.
     Filesystem,
-    /// `wasi:sockets/*`: permitted with `allow_net`.
+    /// `wasi:sockets/*`: permitted with `allow_net`, or linked with no network
+    /// under `link_empty`.
     Sockets,
     /// `wasi:http/outgoing-handler` and `wasi:http/types`: permitted with `allow_http`.
     Http,

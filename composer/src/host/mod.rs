@@ -4,11 +4,14 @@
 //! [`HostConfig`] permits, interface by interface, so a forbidden import that
 //! slipped through a composition fails loudly before anything runs
 //! ([`UnsatisfiedImports`] lists every such import and the flag that would permit it).
+//! `airlock run` starts from [`HostConfig::command`], which links the filesystem
+//! and sockets when imported but empty (no preopens, no network), as `wasmtime run` does.
 //! Calls to the entry points that yield authority (environment, preopens,
 //! sockets, outgoing HTTP) are counted ([`RunOutcome::calls`], [`Session::calls`]).
 //!
 //! One file per job:
 //! - `engine`: the one shared [`Engine`] per process;
+//! - `cache`: compiled components on disk, checked before they are loaded ([`CompileCache`]);
 //! - `config`: what the user permits ([`HostConfig`]);
 //! - `imports`: which imports the host will provide, and the error for those it will not;
 //! - `link`: the table of interfaces wasmtime-wasi provides, linked one by one;
@@ -17,6 +20,7 @@
 //! - `session`: instantiate a component and call its exports;
 //! - `run`: run a command component (`wasi:cli/run`) to completion ([`run_command`]).
 
+mod cache;
 mod config;
 mod engine;
 mod imports;
@@ -26,6 +30,7 @@ mod run;
 mod session;
 mod state;
 
+pub use cache::{CacheUse, CompileCache, Lookup, compile_cached, default_dir as default_cache_dir};
 pub use config::{HostConfig, Output, Preopen, Stdin};
 pub use engine::engine;
 pub use imports::{Reason, UnsatisfiedImport, UnsatisfiedImports};
