@@ -67,6 +67,7 @@ interposer_kinds := "env clock stdio http sockets files embed"
 
 # Rebuild the prebuilt interposer components under composer/interposers/ (the composer
 # embeds them; `interposers_are_fresh` in `just test` fails when they are stale).
+[doc("Rebuild the prebuilt interposer components under composer/interposers/.")]
 interposers: setup
     cargo build --profile component --target wasm32-wasip2 $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
     for k in {{ interposer_kinds }}; do cp {{ component_dir }}/interpose_$k.wasm composer/interposers/$k.wasm; done
@@ -79,19 +80,26 @@ build-components: setup
 build: build-components
     cargo build -p airlock
 
-# Compose the example app (examples/app, then examples/polyglot with its Python and JavaScript libraries), print the audits, run both.
-compose: build build-polyglot
+# Compose the example app and print its audit, then run it (Rust alone is enough);
+# with Node 20+ and Python 3.11+ also the polyglot app (examples/polyglot).
+[doc("Compose the example app, print its audit and run it (and the polyglot app when Node and Python are there).")]
+compose: build
     mkdir -p target/airlock
     cargo run -q -p airlock -- compose --manifest examples/app/airlock.toml -o target/airlock/app.wasm
     @echo
-    @echo "== airlock run --dir examples/app::/docs target/airlock/app.wasm -- /docs/sample.md =="
-    cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/app.wasm -- /docs/sample.md
+    @echo "== airlock run --dir examples/app::/docs target/airlock/app.wasm /docs/sample.md =="
+    cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/app.wasm /docs/sample.md
     @echo
+    @if command -v node >/dev/null && command -v npm >/dev/null && command -v python3 >/dev/null; then just compose-polyglot; \
+    else echo "(skipped the polyglot app: it needs Node 20+ with npm and Python 3.11+ for its JavaScript and Python libraries; install them, then run \`just compose\` again)"; fi
+
+# The polyglot app: the example app with its Python and JavaScript libraries composed in.
+compose-polyglot: build build-polyglot
     @echo "== airlock compose --manifest examples/polyglot/airlock.toml =="
     cargo run -q -p airlock -- compose --manifest examples/polyglot/airlock.toml
     @echo
-    @echo "== airlock run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md =="
-    cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/polyglot.wasm -- /docs/sample.md
+    @echo "== airlock run --dir examples/app::/docs target/airlock/polyglot.wasm /docs/sample.md =="
+    cargo run -q -p airlock -- run --dir examples/app::/docs target/airlock/polyglot.wasm /docs/sample.md
 
 # Run every test: component unit tests, composer tests, end-to-end tests in wasmtime (and against a real OCI registry), then from Node and Python.
 test: compose-libraries setup-registry setup-wkg
@@ -105,6 +113,7 @@ test: compose-libraries setup-registry setup-wkg
 
 # Publish the workspace's components as `airlock:<name>@<workspace version>` to the registry
 # from configuration: `AIRLOCK_REGISTRY` (e.g. `http://127.0.0.1:5000`), else wkg's config file.
+[doc("Publish the workspace's components to the registry (AIRLOCK_REGISTRY, else wkg's config).")]
 publish: build
     #!/usr/bin/env bash
     set -euo pipefail
@@ -118,6 +127,7 @@ publish: build
 # CORRUPT bit-flipped components at the CLI, then each cargo-fuzz target for SECONDS
 # (libFuzzer on stable via RUSTC_BOOTSTRAP; new inputs go to composer/fuzz/target/corpus,
 # crashes to composer/fuzz/artifacts). Example: `just fuzz 20000 7 5000 600`.
+[doc("Hardening at scale: random compositions, corrupted components, then each cargo-fuzz target.")]
 fuzz cases="3000" seed="1" corrupt="2000" seconds="60":
     AIRLOCK_GEN_CASES={{ cases }} AIRLOCK_GEN_SEED={{ seed }} cargo test -p airlock-tests --test invariants -- --nocapture random_compositions_never_leak
     AIRLOCK_CORRUPT_CASES={{ corrupt }} cargo test -p airlock-tests --test bad_input -- --nocapture corrupted
