@@ -70,7 +70,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Policy(_) => EXIT_POLICY,
-            Error::Usage(_) => 2,
+            Error::Usage(_)
+            | Error::Manifest(crate::manifest::ManifestError::UnknownSetTarget { .. })
+            | Error::Spec(crate::spec::SpecError::UnknownSetTarget { .. }) => 2,
             Error::Verify(
                 crate::verify::VerifyError::OutsideAllowList(_)
                 | crate::verify::VerifyError::BeyondGrants(_),

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Manifest {
-    /// Which component's exports become the output's exports.
+    /// Which component's exports become the output's exports. Missing, the
+    /// spec says what to add (rather than serde's "missing field").
+    #[serde(default)]
     pub output: OutputSpec,
     /// The allow-list: what the OUTPUT may import.
     #[serde(default)]
@@ -23,7 +25,7 @@ pub struct Manifest {
 }
 
 /// `[output]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OutputSpec {
     /// The component whose exports the output re-exports (at most one of the
@@ -40,12 +42,46 @@ pub struct OutputSpec {
 }
 
 /// `[allow]`
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Default)]
 pub struct AllowSpec {
     /// Interface patterns, e.g. `wasi:cli/stdout@0.2`, `wasi:sockets/*`.
-    #[serde(default)]
     pub interfaces: Vec<String>,
+}
+
+/// `[allow]` is a table; a list written as `allow = [...]` gets a message
+/// that shows the table form instead of serde's "expected a sequence".
+impl<'de> Deserialize<'de> for AllowSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        struct Table {
+            #[serde(default)]
+            interfaces: Vec<String>,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AllowSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table: `[allow]` then `interfaces = [...]`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AllowSpec, A::Error> {
+                let t = Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(AllowSpec {
+                    interfaces: t.interfaces,
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<AllowSpec, A::Error> {
+                Err(serde::de::Error::custom(
+                    "`allow` is a table, not a list: write `[allow]` and under it \
+                     `interfaces = [\"wasi:cli/stdout@0.2\", ...]`",
+                ))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `[components.NAME]`
@@ -190,6 +226,16 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     /// The TOML is malformed or has unknown or missing keys.
+    /// `--set NAME.KEY=...` names no component of the manifest (a usage error).
+    #[error("`--set {setting}=...` names no component; available: {available}{suggestion}")]
+    UnknownSetTarget {
+        /// `NAME.KEY` as given.
+        setting: String,
+        /// The manifest's components.
+        available: String,
+        /// `; did you mean ...?`, or empty.
+        suggestion: String,
+    },
     #[error("invalid manifest `{path}`: {message}")]
     Parse {
         /// The manifest path.
@@ -238,12 +284,14 @@ impl Manifest {
                 .get_mut(&s.instance)
                 .and_then(toml::Value::as_table_mut)
             else {
-                return Err(parse_err(format!(
-                    "`--set {}.{}` names no component; available: {}",
-                    s.instance,
-                    s.key,
-                    known.join(", ")
-                )));
+                let names = components.keys().map(String::as_str);
+                return Err(ManifestError::UnknownSetTarget {
+                    setting: format!("{}.{}", s.instance, s.key),
+                    available: known.join(", "),
+                    suggestion: crate::typos::closest_word(&s.instance, names)
+                        .map(|n| format!("; did you mean `{n}.{}`?", s.key))
+                        .unwrap_or_default(),
+                });
             };
             component.insert(s.key.clone(), s.value.clone());
         }

@@ -21,6 +21,9 @@ pub struct Plan {
     pub exports: Vec<String>,
     /// Instances in instantiation order.
     pub instances: Vec<InstancePlan>,
+    /// Policy the composer added on its own (see `CompositionSpec::notes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// What happens to each import of one instance.
@@ -257,11 +260,15 @@ impl fmt::Display for Problem {
                 instance,
                 import,
                 grant,
-            } => write!(
-                f,
-                "`{instance}` is granted `{import}` (by `{grant}`), but the allow-list does not permit it; \
-                 add it to `[allow] interfaces` (or `--allow`), or narrow the grant"
-            ),
+            } => {
+                let pattern = track_pattern(import);
+                write!(
+                    f,
+                    "`{instance}` is granted `{import}` (by `{grant}`), but the allow-list does not \
+                     permit it; add `\"{pattern}\"` to `[allow] interfaces` (or `--allow {pattern}`), \
+                     or narrow the grant"
+                )
+            }
             Problem::WireMismatch {
                 instance,
                 import,
@@ -391,6 +398,21 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The pattern that allows `import` on its semver track: `wasi:cli/stdout@0.2`
+/// for `wasi:cli/stdout@0.2.6`, `a:b/c@1` for `a:b/c@1.4.0`.
+fn track_pattern(import: &str) -> String {
+    let Some(name) = InterfaceName::parse(import) else {
+        return import.to_string();
+    };
+    match &name.version {
+        Some(v) if !v.pre.is_empty() => name.to_string(),
+        Some(v) if v.major == 0 && v.minor == 0 => name.to_string(),
+        Some(v) if v.major == 0 => format!("{}@0.{}", name.unversioned(), v.minor),
+        Some(v) => format!("{}@{}", name.unversioned(), v.major),
+        None => name.unversioned(),
+    }
+}
+
 /// The policy cannot be met: every problem found, in a stable order.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the policy cannot be met:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
@@ -421,11 +443,33 @@ pub fn plan(spec: &CompositionSpec, decoded: &[Decoded]) -> Result<Plan, PolicyE
     if !problems.is_empty() {
         return Err(PolicyError(problems.into_iter().collect()));
     }
+    let instances_by_name: BTreeMap<String, Vec<String>> = instances
+        .iter()
+        .map(|i| {
+            let names = i
+                .imports
+                .iter()
+                .filter_map(|imp| InterfaceName::parse(&imp.name));
+            (i.name.clone(), names.map(|n| n.unversioned()).collect())
+        })
+        .collect();
     let mut slots: Vec<Option<InstancePlan>> = instances.into_iter().map(Some).collect();
     Ok(Plan {
         root: spec.root.clone(),
         exports: spec.exports.clone(),
         instances: order.into_iter().filter_map(|i| slots[i].take()).collect(),
+        notes: spec
+            .notes
+            .iter()
+            .filter(|n| imports_interface(&instances_by_name, n))
+            .filter(|n| {
+                spec.instances
+                    .iter()
+                    .zip(decoded)
+                    .any(|(i, d)| i.name == n.instance && is_command(d))
+            })
+            .map(|n| n.text.clone())
+            .collect(),
     })
 }
 
@@ -478,7 +522,11 @@ fn plan_instance(
                 continue;
             }
         }
-        if let Some(grant) = inst.grant.find(&parsed) {
+        let grant = inst
+            .grant
+            .find(&parsed)
+            .filter(|_| !implicit_for_commands_only(spec, inst, dec, &parsed));
+        if let Some(grant) = grant {
             if spec.allow.matches(&parsed) {
                 fates.insert(
                     name.clone(),
@@ -639,6 +687,36 @@ fn plan_instance(
             None => inst.slices.clone(),
         },
     }
+}
+
+/// True when `import` is granted to `inst` only by a note (the plug form's
+/// root keeping `wasi:cli/exit`) and `inst` is not a command: a library
+/// composed alone keeps nothing, not even exit.
+fn implicit_for_commands_only(
+    spec: &CompositionSpec,
+    inst: &InstanceSpec,
+    dec: &Decoded,
+    import: &InterfaceName,
+) -> bool {
+    let implicit = spec
+        .notes
+        .iter()
+        .any(|n| n.instance == inst.name && n.interface == import.unversioned());
+    implicit && !is_command(dec)
+}
+
+/// True when the component exports `wasi:cli/run` (a program, not a library).
+fn is_command(dec: &Decoded) -> bool {
+    dec.exports
+        .iter()
+        .any(|e| InterfaceName::parse(&e.name).is_some_and(|n| n.unversioned() == "wasi:cli/run"))
+}
+
+/// True when the note's instance imports the interface the note is about.
+fn imports_interface(imports: &BTreeMap<String, Vec<String>>, note: &crate::spec::Note) -> bool {
+    imports
+        .get(&note.instance)
+        .is_some_and(|names| names.contains(&note.interface))
 }
 
 /// Every `use` that a WASI interface on the vendored track declares must be one

@@ -20,8 +20,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// The audit table for people.
+    /// The audit table for people, at most 80 columns wide.
     pub fn to_text(&self) -> String {
+        self.to_text_width(DEFAULT_WIDTH)
+    }
+
+    /// The header and one summary line per component: what `--quiet` prints.
+    pub fn summary_text(&self, width: usize) -> String {
         let mut out = String::new();
         let exporters = if self.plan.exports.len() > 1 {
             let names: Vec<String> = self.plan.exports.iter().map(|n| format!("`{n}`")).collect();
@@ -29,32 +34,59 @@ impl Report {
         } else {
             format!("root `{}`", self.plan.root)
         };
-        let _ = writeln!(
-            out,
+        let header = format!(
             "airlock audit: {} component(s), {exporters}",
-            self.plan.instances.len(),
+            self.plan.instances.len()
         );
+        push_wrapped(&mut out, &header, width, "", "  ");
+        for inst in &self.plan.instances {
+            push_wrapped(&mut out, &summary(inst), width, "  ", "      ");
+        }
+        let imports = format!(
+            "output imports: {}",
+            match self.output_imports.0.len() {
+                0 => "none".to_string(),
+                n => n.to_string(),
+            }
+        );
+        push_wrapped(&mut out, &imports, width, "", "  ");
+        out
+    }
+
+    /// The audit table for people, wrapped to `width` columns (a word longer
+    /// than the width, such as a long interface name, stands alone on its line).
+    pub fn to_text_width(&self, width: usize) -> String {
+        let width = width.max(40);
+        let mut out = self.summary_text(width);
         for inst in &self.plan.instances {
             let _ = writeln!(out, "\ncomponent `{}`", inst.name);
             if inst.imports.is_empty() {
                 let _ = writeln!(out, "  (no imports)");
             }
-            let width = inst.imports.iter().map(|i| i.name.len()).max().unwrap_or(0);
+            let name_width = inst.imports.iter().map(|i| i.name.len()).max().unwrap_or(0);
             for import in &inst.imports {
-                let _ = writeln!(
-                    out,
-                    "  {:width$}  {:11}  {}",
+                let row = format!(
+                    "  {:name_width$}  {:11}  {}",
                     import.name,
                     import.family.label(),
-                    describe(&import.fate),
+                    describe(&import.name, &import.fate),
                 );
+                if row.len() <= width {
+                    let _ = writeln!(out, "{row}");
+                } else {
+                    let _ = writeln!(out, "  {}  {}", import.name, import.family.label());
+                    push_wrapped(
+                        &mut out,
+                        &describe(&import.name, &import.fate),
+                        width,
+                        "      ",
+                        "        ",
+                    );
+                }
                 if let Fate::Denied { functions, .. } = &import.fate {
-                    let indent = " ".repeat(width + 6);
                     for (behaviour, names) in group_by_behaviour(functions) {
                         let text = format!("{behaviour}: {}", names.join(", "));
-                        for line in wrap(&text, 100usize.saturating_sub(indent.len()).max(40)) {
-                            let _ = writeln!(out, "{indent}{line}");
-                        }
+                        push_wrapped(&mut out, &text, width, "      ", "        ");
                     }
                 }
             }
@@ -68,7 +100,8 @@ impl Report {
         if !with_values.is_empty() {
             let _ = writeln!(out, "\nvirtual values (served inside the output, no host):");
             for inst in with_values {
-                let _ = writeln!(out, "  {}: {}", inst.name, inst.virtual_values);
+                let line = format!("{}: {}", inst.name, inst.virtual_values);
+                push_wrapped(&mut out, &line, width, "  ", "    ");
             }
         }
         let with_slices: Vec<_> = self
@@ -78,19 +111,29 @@ impl Report {
             .filter(|i| !i.slices.is_empty())
             .collect();
         if !with_slices.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nslices (host capabilities passed through narrowed, enforced inside the output):"
+            push_wrapped(
+                &mut out,
+                "\nslices (host capabilities passed through narrowed, enforced inside the output):",
+                width,
+                "",
+                "  ",
             );
             for inst in with_slices {
-                let _ = writeln!(out, "  {}: {}", inst.name, inst.slices.join("; "));
+                let line = format!("{}: {}", inst.name, inst.slices.join("; "));
+                push_wrapped(&mut out, &line, width, "  ", "    ");
+            }
+        }
+        if !self.plan.notes.is_empty() {
+            let _ = writeln!(out, "\nnotes:");
+            for note in &self.plan.notes {
+                push_wrapped(&mut out, note, width, "  ", "    ");
             }
         }
         let _ = writeln!(out, "\noutput imports ({}):", self.output_imports.0.len());
         if self.output_imports.0.is_empty() {
             let _ = writeln!(out, "  (none: the output needs nothing from its host)");
         }
-        let width = self
+        let name_width = self
             .output_imports
             .0
             .keys()
@@ -98,7 +141,13 @@ impl Report {
             .max()
             .unwrap_or(0);
         for (name, why) in &self.output_imports.0 {
-            let _ = writeln!(out, "  {name:width$}  {why}");
+            let row = format!("  {name:name_width$}  {why}");
+            if row.len() <= width {
+                let _ = writeln!(out, "{row}");
+            } else {
+                let _ = writeln!(out, "  {name}");
+                push_wrapped(&mut out, why, width, "      ", "        ");
+            }
         }
         let _ = writeln!(out, "output exports ({}):", self.output_exports.len());
         for name in &self.output_exports {
@@ -108,6 +157,64 @@ impl Report {
             let _ = writeln!(out, "output size: {bytes} bytes");
         }
         out
+    }
+
+    /// Denied functions that trap where a program may well call them: one
+    /// warning each, naming the function and what avoids the trap. A denied
+    /// exit and `get-random-u64` trap by design and are left out; so are
+    /// explicit denials (the user asked).
+    pub fn trap_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for inst in &self.plan.instances {
+            for import in &inst.imports {
+                let Fate::Denied {
+                    reason, functions, ..
+                } = &import.fate
+                else {
+                    continue;
+                };
+                if reason == "explicit" {
+                    continue;
+                }
+                let parsed = crate::names::InterfaceName::parse(&import.name);
+                let Some(name) = parsed.filter(|n| n.is_wasi()) else {
+                    continue;
+                };
+                let track = name
+                    .version
+                    .as_ref()
+                    .map(|v| format!("@{}.{}", v.major, v.minor))
+                    .unwrap_or_default();
+                let unversioned = name.unversioned();
+                for (function, behaviour) in functions {
+                    let by_design = unversioned == "wasi:cli/exit" || function == "get-random-u64";
+                    if !behaviour.starts_with("trap") || by_design {
+                        continue;
+                    }
+                    let stream = match unversioned.as_str() {
+                        "wasi:cli/stdin" => Some("stdin"),
+                        "wasi:cli/stdout" => Some("stdout"),
+                        "wasi:cli/stderr" => Some("stderr"),
+                        _ => None,
+                    };
+                    let avoid = match stream {
+                        Some(s) => format!(
+                            "grant it (`--allow {unversioned}{track}`), or give `{}` a closed \
+                             stream (`{s} = \"deny\"`, `--set {}.{s}=deny`)",
+                            inst.name, inst.name
+                        ),
+                        None => {
+                            format!("grant it (`--allow {unversioned}{track}`) if it must work")
+                        }
+                    };
+                    warnings.push(format!(
+                        "`{}` traps if it calls `{function}` of `{}` ({behaviour}, denied): {avoid}",
+                        inst.name, import.name
+                    ));
+                }
+            }
+        }
+        warnings
     }
 
     /// The audit as pretty JSON.
@@ -188,17 +295,20 @@ impl Report {
     }
 }
 
-fn describe(fate: &Fate) -> String {
+fn describe(import: &str, fate: &Fate) -> String {
     match fate {
+        Fate::Linked { provider, export } if export == import => {
+            format!("linked to `{provider}`")
+        }
         Fate::Linked { provider, export } => format!("linked to `{provider}` ({export})"),
         Fate::Granted { grant } => format!("granted (by `{grant}`)"),
-        Fate::GrantedDependency { of } => format!("granted (type dependency of `{of}`)"),
+        Fate::GrantedDependency { of } => format!("granted (types of `{of}`)"),
         Fate::Denied { reason, .. } if reason == "explicit" => "denied (explicitly)".into(),
         Fate::Denied {
             reason,
             of: Some(of),
             ..
-        } if reason == "types-only" => format!("types only (for `{of}`; functions denied)"),
+        } if reason == "types-only" => format!("types only (for `{of}`)"),
         Fate::Denied { reason, .. } if reason == "virtual" => {
             "virtual (values inside the output)".into()
         }
@@ -206,23 +316,71 @@ fn describe(fate: &Fate) -> String {
     }
 }
 
-/// Splits `text` at `, ` so that lines stay within `width` where possible;
-/// continuation lines are indented by two spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for (i, part) in text.split(", ").enumerate() {
-        let line = lines.last_mut().expect("never empty");
-        if i > 0 && line.len() + part.len() + 2 > width {
-            line.push(',');
-            lines.push(format!("  {part}"));
-        } else {
-            if i > 0 {
-                line.push_str(", ");
-            }
-            line.push_str(part);
+/// The audit's width when the output is not a terminal.
+pub const DEFAULT_WIDTH: usize = 80;
+
+/// Appends `text` (leading newlines kept) word-wrapped to `width`: the first
+/// line after `first`, the others after `rest`. A word longer than a line
+/// stands alone rather than being cut, so names can still be copied.
+fn push_wrapped(out: &mut String, text: &str, width: usize, first: &str, rest: &str) {
+    let body = text.trim_start_matches('\n');
+    for _ in 0..text.len() - body.len() {
+        out.push('\n');
+    }
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && line.len() + 1 + word.len() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+/// One line per component: what becomes of its imports, by kind.
+fn summary(inst: &crate::plan::InstancePlan) -> String {
+    let (mut granted, mut linked, mut denied, mut virtuals, mut types_only) = (0, 0, 0, 0, 0);
+    for import in &inst.imports {
+        match &import.fate {
+            Fate::Granted { .. } | Fate::GrantedDependency { .. } => granted += 1,
+            Fate::Linked { .. } => linked += 1,
+            Fate::Denied { reason, .. } if reason == "virtual" => virtuals += 1,
+            Fate::Denied { reason, .. } if reason == "types-only" => types_only += 1,
+            Fate::Denied { .. } => denied += 1,
         }
     }
-    lines
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = vec![format!("{granted} granted"), format!("{linked} linked")];
+    parts.push(format!("{denied} denied"));
+    if virtuals > 0 {
+        parts.push(format!("{virtuals} virtual"));
+    }
+    if types_only > 0 {
+        parts.push(format!("{types_only} types only"));
+    }
+    let mut line = format!(
+        "{}: {}: {}",
+        inst.name,
+        plural(inst.imports.len(), "import", "imports"),
+        parts.join(", ")
+    );
+    if !inst.slices.is_empty() {
+        line.push_str(&format!(
+            "; {}",
+            plural(inst.slices.len(), "slice", "slices")
+        ));
+    }
+    line
 }
 
 fn group_by_behaviour(functions: &BTreeMap<String, String>) -> BTreeMap<&str, Vec<&str>> {

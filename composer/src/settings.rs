@@ -25,6 +25,9 @@ pub const KEYS: [&str; 13] = [
     "files",
 ];
 
+/// The keys whose value is a list of strings.
+const LIST_KEYS: [&str; 3] = ["env-from-host", "args", "http"];
+
 /// One `--set NAME.KEY=VALUE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
@@ -46,15 +49,25 @@ pub fn parse(text: &str) -> Result<Setting, String> {
         .filter(|(n, k)| !n.is_empty() && !k.is_empty())
         .ok_or_else(|| format!("expected NAME.KEY=VALUE, got `{text}`"))?;
     if !KEYS.contains(&key) {
+        let hint = crate::typos::closest_word(key, KEYS.into_iter())
+            .map(|k| format!("did you mean `{instance}.{k}`? "))
+            .unwrap_or_default();
         return Err(format!(
-            "`{key}` cannot be set from the command line; keys: {}",
+            "`{key}` cannot be set from the command line; {hint}keys: {}",
             KEYS.join(", ")
         ));
+    }
+    let mut value = parse_value(value).map_err(|e| format!("in `--set {target}=...`: {e}"))?;
+    // A list key given one bare item (`--set 'lib.http=GET example.com'`) is a list of one.
+    if LIST_KEYS.contains(&key)
+        && let Value::String(one) = value
+    {
+        value = Value::Array(vec![Value::String(one)]);
     }
     Ok(Setting {
         instance: instance.to_string(),
         key: key.to_string(),
-        value: parse_value(value).map_err(|e| format!("in `--set {target}=...`: {e}"))?,
+        value,
     })
 }
 
@@ -112,6 +125,19 @@ mod tests {
             parse("a.b.random={ seed = 7 }").unwrap().instance,
             "a.b",
             "the key is after the last dot"
+        );
+    }
+
+    #[test]
+    fn a_list_key_takes_one_bare_item() {
+        assert_eq!(
+            parse("lib.http=GET example.com").unwrap().value,
+            Value::Array(vec![Value::String("GET example.com".into())])
+        );
+        assert!(
+            parse("lib.clok=x")
+                .unwrap_err()
+                .contains("did you mean `lib.clock`?")
         );
     }
 

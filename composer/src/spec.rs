@@ -21,6 +21,21 @@ pub struct CompositionSpec {
     pub allow: PatternSet,
     /// Component instances, in a stable order (by name).
     pub instances: Vec<InstanceSpec>,
+    /// Policy the composer added on its own, for the audit (e.g. the plug
+    /// form's root keeping `wasi:cli/exit`).
+    pub notes: Vec<Note>,
+}
+
+/// A policy line the composer added on its own, shown in the audit when the
+/// instance imports the interface it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The instance.
+    pub instance: String,
+    /// The interface, unversioned (`wasi:cli/exit`).
+    pub interface: String,
+    /// The line for the audit.
+    pub text: String,
 }
 
 /// One component instance in the composition.
@@ -37,6 +52,9 @@ pub struct InstanceSpec {
     pub package: Option<String>,
     /// The component's bytes when it is built into airlock (an interposer).
     pub builtin: Option<&'static [u8]>,
+    /// A registry component's bytes, verified against its digest when it was
+    /// resolved: used instead of reading `path` again (the cache may change).
+    pub verified: Option<std::sync::Arc<[u8]>>,
     /// What of the allow-list it may reach.
     pub grant: PatternSet,
     /// Explicit wiring: imports matching the pattern come from the named instance.
@@ -50,6 +68,14 @@ pub struct InstanceSpec {
     /// `env LANG (host)`, `http GET *.example.com`); for an interposer, the
     /// one line of the slice it serves.
     pub slices: Vec<String>,
+}
+
+impl InstanceSpec {
+    /// The bytes to use instead of reading `path`: built into airlock, or a
+    /// registry component's verified bytes.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.builtin.or(self.verified.as_deref())
+    }
 }
 
 /// A spec that does not hold together.
@@ -73,9 +99,13 @@ pub enum SpecError {
     },
     /// `[output]` names no component to export.
     #[error(
-        "`[output]` needs `root` or `export` (the components whose exports the output re-exports)"
+        "the manifest names no component to export: add `[output]` with `root = \"NAME\"` \
+         (the component whose exports the output re-exports); components: {available}"
     )]
-    NoExports,
+    NoExports {
+        /// The known component names.
+        available: String,
+    },
     /// `[output] export` (`--export`) names no component, or names one twice.
     #[error("cannot re-export the exports of `{name}`: {problem}; available: {available}")]
     BadExport {
@@ -186,6 +216,7 @@ impl CompositionSpec {
                 path,
                 package,
                 builtin: None,
+                verified: None,
                 grant: patterns(&c.grant, &format!("components.{name}.grant"))?,
                 wire,
                 deny: patterns(&c.deny, &format!("components.{name}.deny"))?,
@@ -203,11 +234,17 @@ impl CompositionSpec {
             .cloned()
             .collect();
         let spec = Self {
-            root: exports.first().cloned().ok_or(SpecError::NoExports)?,
+            root: exports
+                .first()
+                .cloned()
+                .ok_or_else(|| SpecError::NoExports {
+                    available: names_of(&instances),
+                })?,
             exports,
             output_package: manifest.output.package.clone(),
             allow,
             instances,
+            notes: Vec::new(),
         };
         spec.check().map_err(|e| match e {
             // Without `root`, the first of `export` stands in for it.
@@ -260,6 +297,7 @@ impl CompositionSpec {
                 deny: deny_set.clone(),
                 virtuals: Virtuals::default(),
                 builtin: None,
+                verified: None,
                 slices: Vec::new(),
             });
         }
@@ -278,12 +316,36 @@ impl CompositionSpec {
             });
         }
         let root = instances[0].name.clone();
+        let mut allow_set = allow_set;
+        let mut notes = Vec::new();
+        // Exiting is no authority over anything outside: a program composed
+        // deny-all should still exit as it would have, not trap.
+        let exit = crate::names::InterfaceName {
+            namespace: "wasi".into(),
+            package: "cli".into(),
+            interface: "exit".into(),
+            version: Some(crate::wasi_deps::version().clone()),
+        };
+        if !allow_set.matches(&exit) && !deny_set.matches(&exit) {
+            let pattern: Pattern = "wasi:cli/exit".parse().expect("a valid pattern");
+            allow_set.0.push(pattern.clone());
+            instances[0].grant.0.push(pattern);
+            notes.push(Note {
+                instance: root.clone(),
+                interface: exit.unversioned(),
+                text: format!(
+                    "`{root}` keeps `wasi:cli/exit` (the plug form: a program's exit reaches \
+                     nothing outside; `--deny wasi:cli/exit` denies it, and a denied exit traps)"
+                ),
+            });
+        }
         let spec = Self {
             exports: vec![root.clone()],
             root,
             output_package: None,
             allow: allow_set,
             instances,
+            notes,
         };
         spec.check()?;
         Ok(spec)
@@ -467,6 +529,7 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
             path: PathBuf::from(format!("<built-in {} interposer>", i.kind)),
             package: None,
             builtin: Some(i.wasm),
+            verified: None,
             grant: patterns(&i.grants, &format!("components.{name}.{}", i.kind))?,
             wire: Vec::new(),
             deny: patterns(&[attenuate::CONFIG_INTERFACE], "the interposer's settings")?,
@@ -498,4 +561,14 @@ fn stem(path: &Path) -> Result<String, SpecError> {
         .ok_or_else(|| SpecError::Unnamed {
             path: path.to_path_buf(),
         })
+}
+
+/// `a`, `b`: the instance names, for messages.
+fn names_of(instances: &[InstanceSpec]) -> String {
+    let names: Vec<String> = instances.iter().map(|i| format!("`{}`", i.name)).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }

@@ -81,6 +81,12 @@ fn closest(pattern: &Pattern, names: &BTreeSet<String>) -> Option<String> {
     })
 }
 
+/// The word of `candidates` closest to `word`, when it is close (a typo).
+pub fn closest_word<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let (distance, best) = candidates.map(|c| (edit_distance(word, c), c)).min()?;
+    (distance > 0 && distance <= (word.len() / 4).max(2)).then_some(best)
+}
+
 /// Levenshtein distance over characters.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -62,6 +62,13 @@ fn rule(text: &str) -> Result<String, String> {
             }
         }
     }
+    if let Some((scheme, rest)) = authority.split_once("://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        return Err(format!(
+            "a rule takes an authority (`HOST[:PORT]`), not a URL (`{scheme}://...`): \
+             write `{methods} {host}`"
+        ));
+    }
     Ok(format!("{methods} {}", check_authority(authority)?))
 }
 

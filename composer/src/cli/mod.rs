@@ -107,10 +107,24 @@ pub enum Format {
     Dot,
 }
 
+/// The width of text audits (see [`set_audit_width`]).
+static AUDIT_WIDTH: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(crate::report::DEFAULT_WIDTH);
+
+/// Sets the width text audits wrap to; the `airlock` binary passes the
+/// terminal's (80 when stdout is not a terminal, as for tests).
+pub fn set_audit_width(width: usize) {
+    AUDIT_WIDTH.store(width, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn audit_width() -> usize {
+    AUDIT_WIDTH.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Prints the audit in the chosen format.
 pub fn print_report(out: &mut dyn Write, report: &Report, format: Format) {
     let _ = match format {
-        Format::Text => write!(out, "{}", report.to_text()),
+        Format::Text => write!(out, "{}", report.to_text_width(audit_width())),
         Format::Json => writeln!(out, "{}", report.to_json()),
         Format::Dot => write!(out, "{}", report.to_dot()),
     };

@@ -93,7 +93,7 @@ impl fmt::Display for Fate {
             Fate::Zero => f.write_str("zero"),
             Fate::NewHandle { resource } => write!(f, "new `{resource}`"),
             Fate::NoOp => f.write_str("no-op"),
-            Fate::Trap { reason } => write!(f, "trap: {reason}"),
+            Fate::Trap { reason } => write!(f, "trap ({reason})"),
             Fate::Fixed { value } => write!(f, "fixed {value}"),
             Fate::Seeded { seed } => write!(f, "seeded ({seed}, not secure)"),
         }
@@ -157,10 +157,7 @@ pub(crate) fn decide(
     let Some(ty) = func.result else {
         return match rules {
             Rules::Wasi => (Fate::NoOp, None),
-            Rules::User => (
-                trap("denied; the function has no result to report it"),
-                None,
-            ),
+            Rules::User => (trap("no result to report the denial"), None),
         };
     };
     let kind = kind(resolve, ty);
@@ -180,13 +177,10 @@ pub(crate) fn decide(
         if let Some((case, payload)) = error_value(values, r.err.as_ref(), &[]) {
             return (Fate::ErrorCase { case }, Some(Value::case(1, payload)));
         }
-        return (
-            trap("no error value can be made without the capability"),
-            None,
-        );
+        return (trap("no error value without the host"), None);
     }
     if rules == Rules::User {
-        return (trap("denied; the result type has no error case"), None);
+        return (trap("no error case to report the denial"), None);
     }
     match kind {
         Some(TypeDefKind::Option(_)) => (Fate::NoneValue, Some(Value::Zero)),
@@ -199,10 +193,7 @@ pub(crate) fn decide(
                 };
                 (fate, Some(Value::NewHandle(resource)))
             }
-            None => (
-                trap("no value of the result type can be made without the capability"),
-                None,
-            ),
+            None => (trap("its result needs the host"), None),
         },
     }
 }
@@ -218,11 +209,9 @@ fn wasi_exception(resolve: &Resolve, iface: InterfaceId, func: &str) -> Option<&
     let interface = &resolve.interfaces[iface];
     let package = &resolve.packages[interface.package?].name;
     match (package.name.as_str(), interface.name.as_deref()?, func) {
-        ("cli", "exit", _) => {
-            Some("exit is denied; continuing as if it had returned would be wrong")
-        }
+        ("cli", "exit", _) => Some("exit cannot return"),
         ("random", "random", "get-random-u64") => {
-            Some("secure randomness is denied; a fake value would be silent")
+            Some("a fake secure random value would go unnoticed")
         }
         _ => None,
     }
@@ -305,8 +294,8 @@ interface t {
 
     #[test]
     fn wasi_rules() {
-        let trap = "trap: no value of the result type can be made without the capability";
-        let no_err = "trap: no error value can be made without the capability";
+        let trap = "trap (its result needs the host)";
+        let no_err = "trap (no error value without the host)";
         assert_eq!(
             fates(Rules::Wasi),
             [
