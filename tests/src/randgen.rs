@@ -8,14 +8,27 @@
 //! WASI interfaces; and a random policy (allow-list, grants, explicit denials).
 //! Everything comes from a seeded xorshift generator, so a seed reproduces a case.
 //!
+//! On top of that the generator is adversarial (see [`adversarial`]): components
+//! that declare their own, forged WASI packages (a `wall-clock` that `use`s a
+//! type of `wasi:cli/environment`, a `wasi:io/streams` with extra functions, a
+//! `stdout` over another version's streams), WASI imports at other versions
+//! (0.2.x patches, 0.3.0, `0.3.0-rc-…`), `use` cycles across two components,
+//! libraries exporting WASI interfaces, and two instances of one component file
+//! under different policies.
+//!
 //! [`check_case`] builds the components (wit-component's dummy module), composes,
-//! and checks the invariant: `pipeline::compose` returns an error (never panics),
+//! and checks the invariants: `pipeline::compose` returns an error (never panics),
 //! or bytes that validate and whose imports, read from the bytes with wasmparser
-//! alone, match the allow-list or are `use` dependencies of matched ones.
+//! alone, match the allow-list or are `use` dependencies of matched ones; and,
+//! instance by instance ([`check_reach`], over `airlock::reach`), every host
+//! import that reaches an instance is one its own grant permits, or a genuine
+//! WASI type dependency of one (per WASI's WIT, read here) of which only
+//! functions without authority of their own arrive.
 
 use airlock::names::InterfaceName;
 use airlock::policy::{Pattern, PatternSet};
-use airlock::spec::CompositionSpec;
+use airlock::reach::Access;
+use airlock::spec::{CompositionSpec, InstanceSpec};
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -56,6 +69,37 @@ impl Rng {
         &items[self.below(items.len())]
     }
 }
+
+/// The WASI version vendored in `wit/deps`.
+pub const WASI_VERSION: &str = "0.2.12";
+
+/// Other versions components import WASI at: older patches of the same track
+/// (the composer renames them to the highest), 0.3.0 and a toolchain's
+/// release-candidate name (other tracks: nothing about them is trusted). The
+/// WIT for them is the vendored WIT with its version replaced.
+pub const OTHER_VERSIONS: &[&str] = &["0.2.0", "0.2.3", "0.2.6", "0.3.0", "0.3.0-rc-2025-09-16"];
+
+/// The vendored WASI packages in dependency order, each with the packages it uses.
+const REAL_PACKAGES: [(&str, &[&str]); 7] = [
+    ("io", &[]),
+    ("clocks", &["io"]),
+    ("random", &[]),
+    ("filesystem", &["io", "clocks"]),
+    ("sockets", &["io", "clocks"]),
+    ("cli", &["io", "clocks", "filesystem", "sockets", "random"]),
+    ("http", &["io", "clocks", "random", "cli"]),
+];
+
+/// WASI interfaces a library may export (serving them to other components).
+const EXPORTABLE: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/stdout",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/random",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/preopens",
+];
 
 /// WASI interfaces a generated world may import (all in `wit/deps`, 0.2.12).
 pub const WASI_IMPORTS: &[&str] = &[
@@ -116,7 +160,12 @@ const PATTERNS: &[&str] = &[
     "wasi:http/*",
     "wasi:http/outgoing-handler@0.2.*",
     "wasi:*@0.3",
+    "wasi:*@0.2",
+    "wasi:*@0.3.0-rc-2025-09-16",
+    "wasi:clocks/*@>=0.2.3",
+    "wasi:cli/*@0.3",
     "gen:*",
+    "gen:cyc/*",
     "gen:lib/*",
     "gen:lib/*@0.1",
     "gen:lib/i0",
@@ -155,14 +204,50 @@ pub struct GenComponent {
     pub imports: BTreeSet<usize>,
     /// Pool interfaces exported (by index).
     pub exports: BTreeSet<usize>,
-    /// WASI interfaces imported (unversioned).
+    /// WASI interfaces imported, versioned (`wasi:cli/stdout@0.2.12`).
     pub wasi: BTreeSet<String>,
+    /// WASI interfaces exported, versioned: the library serves them to others.
+    pub wasi_exports: BTreeSet<String>,
+    /// Packages the component declares itself (forged WASI packages, its own
+    /// view of `gen:cyc`), pushed in order before its world. A forged package
+    /// replaces the vendored one of the same name and version, and those that
+    /// use it.
+    pub packages: Vec<ExtraPackage>,
+    /// Interfaces of `packages` imported (versioned).
+    pub extra_imports: BTreeSet<String>,
+    /// Interfaces of `packages` exported (versioned).
+    pub extra_exports: BTreeSet<String>,
     /// World-level function imports (`import f0: func();`).
     pub bare_funcs: usize,
     /// Allowed patterns granted to this instance.
     pub grant: Vec<String>,
     /// Explicit denials.
     pub deny: Vec<String>,
+}
+
+/// A WIT package a component declares itself.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraPackage {
+    /// `wasi:clocks@0.2.12`, `gen:cyc@0.1.0`.
+    pub name: String,
+    /// The WIT file, its `package` line first.
+    pub text: String,
+}
+
+/// A second instance of one component file, under its own policy.
+#[derive(Debug, Clone, Default)]
+pub struct Twin {
+    /// The component (index) whose file it instantiates again.
+    pub of: usize,
+    /// Its instance name (`c1-twin`).
+    pub name: String,
+    /// Its grant.
+    pub grant: Vec<String>,
+    /// Its explicit denials.
+    pub deny: Vec<String>,
+    /// (importer, pool interface, wired to the twin rather than the original):
+    /// every import of what the component exports is wired explicitly.
+    pub wires: Vec<(usize, usize, bool)>,
 }
 
 /// A random composition and policy.
@@ -176,6 +261,10 @@ pub struct Case {
     pub components: Vec<GenComponent>,
     /// The allow-list.
     pub allow: Vec<String>,
+    /// Second instances of component files.
+    pub twins: Vec<Twin>,
+    /// The adversarial kinds in the case (`forged-use`, `twin`...).
+    pub kinds: BTreeSet<&'static str>,
 }
 
 struct TypeGen<'a> {
@@ -300,9 +389,8 @@ pub fn generate(seed: u64) -> Case {
             }
         }
         for _ in 0..rng.below(5) {
-            components[c]
-                .wasi
-                .insert((*rng.pick(WASI_IMPORTS)).to_string());
+            let w = rng.pick(WASI_IMPORTS);
+            components[c].wasi.insert(format!("{w}@{WASI_VERSION}"));
         }
         if rng.chance(3) {
             components[c].bare_funcs = 1 + rng.below(2);
@@ -334,9 +422,15 @@ pub fn generate(seed: u64) -> Case {
         }
     }
 
-    // The policy.
+    // The policy. Patterns usually name something (one that names nothing is
+    // a typo, which the composer refuses).
+    let named: BTreeSet<String> = components
+        .iter()
+        .flat_map(|c| c.imports.iter().chain(&c.exports))
+        .map(|k| format!("gen:lib/{}", pool[*k].name))
+        .collect();
     let allow: Vec<String> = (0..rng.below(5))
-        .map(|_| (*rng.pick(PATTERNS)).to_string())
+        .map(|_| pick_pattern(&mut rng, &named))
         .collect();
     for comp in &mut components {
         let n = rng.below(4);
@@ -344,24 +438,48 @@ pub fn generate(seed: u64) -> Case {
             let p = if !allow.is_empty() && rng.chance(85) {
                 rng.pick(&allow).clone()
             } else {
-                (*rng.pick(PATTERNS)).to_string()
+                pick_pattern(&mut rng, &named)
             };
             comp.grant.push(p);
         }
         if rng.chance(40) {
-            comp.deny.push((*rng.pick(PATTERNS)).to_string());
+            comp.deny.push(pick_pattern(&mut rng, &named));
         }
         // Usually deny what no component provides, so that most cases compose.
-        if rng.chance(60) {
+        if rng.chance(60) && !named.is_empty() {
             comp.deny.push("gen:lib/*".to_string());
         }
     }
-    Case {
+    let mut case = Case {
         seed,
         pool,
         components,
         allow,
+        ..Case::default()
+    };
+    adversarial(&mut rng, &mut case);
+    case
+}
+
+/// A pattern from [`PATTERNS`]; one that names none of the `named` interfaces
+/// (nor WASI) is redrawn, mostly.
+fn pick_pattern(rng: &mut Rng, named: &BTreeSet<String>) -> String {
+    let names_something = |p: &str| {
+        let glob = split_version(p).0;
+        glob.starts_with("wasi:")
+            || match glob.strip_suffix('*') {
+                Some(prefix) => named.iter().any(|n| n.starts_with(prefix)),
+                None => named.contains(glob),
+            }
+    };
+    let mut p = *rng.pick(PATTERNS);
+    for _ in 0..4 {
+        if names_something(p) || rng.chance(10) {
+            break;
+        }
+        p = *rng.pick(PATTERNS);
     }
+    p.to_string()
 }
 
 /// Pool interfaces that `k` depends on through `use`, transitively.
@@ -374,6 +492,591 @@ fn closure(pool: &[GenInterface], k: usize) -> BTreeSet<usize> {
         }
     }
     out
+}
+
+/// A vendored WASI package's text at version `v`: its references renamed, and
+/// its feature gates (`@since(version = 0.2.12)`) made to fit an older version.
+fn at_version(text: &str, v: &str) -> String {
+    if v == WASI_VERSION {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("@deprecated(") {
+            continue;
+        }
+        if trimmed.starts_with("@since(version = ") {
+            let indent = &line[..line.len() - trimmed.len()];
+            out.push_str(indent);
+            out.push_str("@since(version = 0.2.0)\n");
+            continue;
+        }
+        out.push_str(&line.replace(&format!("@{WASI_VERSION}"), &format!("@{v}")));
+        out.push('\n');
+    }
+    out
+}
+
+/// True when versions `a` and `b` are on one semver track (0.2.3 and 0.2.12;
+/// a pre-release only with itself).
+fn same_track(a: &str, b: &str) -> bool {
+    if a.contains('-') || b.contains('-') {
+        return a == b;
+    }
+    let head = |v: &str| -> (String, String) {
+        let mut parts = v.split('.');
+        let major = parts.next().unwrap_or_default().to_string();
+        let minor = parts.next().unwrap_or_default().to_string();
+        if major == "0" {
+            (major, minor)
+        } else {
+            (major, String::new())
+        }
+    };
+    head(a) == head(b)
+}
+
+/// `wasi:cli/stdout@0.2.12` -> (`wasi:cli/stdout`, `0.2.12`).
+fn split_version(name: &str) -> (&str, &str) {
+    name.split_once('@').unwrap_or((name, ""))
+}
+
+/// The WASI package of an interface name (`wasi:cli/stdout@0.2.12` -> `cli`).
+fn wasi_package(name: &str) -> Option<&str> {
+    name.strip_prefix("wasi:")?.split(['/', '@']).next()
+}
+
+/// `pkgs` and every vendored package that uses one of them, transitively.
+fn with_dependents(pkgs: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = pkgs.clone();
+    for (pkg, deps) in REAL_PACKAGES {
+        // In dependency order: one pass suffices.
+        if deps.iter().any(|d| out.contains(*d)) {
+            out.insert(pkg.to_string());
+        }
+    }
+    out
+}
+
+/// `pkgs` and every vendored package they use, transitively.
+fn with_dependencies(pkgs: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = pkgs.clone();
+    for (pkg, deps) in REAL_PACKAGES.iter().rev() {
+        if out.contains(*pkg) {
+            out.extend(deps.iter().map(|d| d.to_string()));
+        }
+    }
+    out
+}
+
+impl GenComponent {
+    /// The vendored WASI packages that its own packages replace on the track
+    /// of version `v`: the forged ones and those that use them.
+    fn shadowed_on(&self, v: &str) -> BTreeSet<String> {
+        let forged = self
+            .packages
+            .iter()
+            .filter_map(|p| {
+                let (name, version) = split_version(&p.name);
+                let pkg = name.strip_prefix("wasi:")?;
+                same_track(version, v).then(|| pkg.to_string())
+            })
+            .collect();
+        with_dependents(&forged)
+    }
+
+    /// The WASI packages it forges at version `v`.
+    fn forged_at(&self, v: &str) -> BTreeSet<String> {
+        self.packages
+            .iter()
+            .filter_map(|p| {
+                let (name, version) = split_version(&p.name);
+                let pkg = name.strip_prefix("wasi:")?;
+                (version == v).then(|| pkg.to_string())
+            })
+            .collect()
+    }
+
+    /// True when the vendored package of `name` (versioned) is replaced, on
+    /// its track, by a forged one (or uses one) in this component.
+    fn shadowed(&self, name: &str) -> bool {
+        let (_, v) = split_version(name);
+        wasi_package(name).is_some_and(|p| self.shadowed_on(v).contains(p))
+    }
+}
+
+/// The vendored WASI packages (at 0.2.12) that the pool interfaces component
+/// `c` imports or exports `use`, with their dependencies.
+fn pool_needs(case: &Case, c: usize) -> BTreeSet<String> {
+    let comp = &case.components[c];
+    let pkgs = comp
+        .imports
+        .iter()
+        .chain(&comp.exports)
+        .flat_map(|k| &case.pool[*k].wasi_uses)
+        .filter_map(|w| wasi_package(w).map(str::to_string))
+        .collect();
+    with_dependencies(&pkgs)
+}
+
+/// Makes the case adversarial, each kind with its own probability (all from
+/// the seed): WASI at other versions, libraries exporting WASI, forged WASI
+/// packages, `use` cycles across two components, and a second instance of a
+/// component under another policy.
+fn adversarial(rng: &mut Rng, case: &mut Case) {
+    let n = case.components.len();
+    // Other versions: several 0.2.x patches across components, 0.3.0, rc names;
+    // within one component, some imports moved and some kept (mixed).
+    for c in 0..n {
+        if rng.chance(15) {
+            let v = *rng.pick(OTHER_VERSIONS);
+            let comp = &mut case.components[c];
+            let moved: Vec<String> = comp
+                .wasi
+                .iter()
+                .filter(|_| rng.chance(70))
+                .cloned()
+                .collect();
+            for w in moved {
+                comp.wasi.remove(&w);
+                comp.wasi.insert(format!("{}@{v}", split_version(&w).0));
+            }
+            if comp.wasi.is_empty() || rng.chance(40) {
+                comp.wasi.insert(format!("{}@{v}", rng.pick(WASI_IMPORTS)));
+            }
+            case.kinds.insert("other-versions");
+        }
+    }
+    // A library exporting a WASI interface; others import it (sometimes at an
+    // older patch, which the export serves by semver).
+    if rng.chance(12) {
+        export_wasi(rng, case);
+    }
+    // Forged WASI packages, in one component (sometimes two).
+    if rng.chance(25) {
+        let c = rng.below(n);
+        forge(rng, case, c);
+        if n > 1 && rng.chance(20) {
+            let d = (c + 1 + rng.below(n - 1)) % n;
+            forge(rng, case, d);
+        }
+    }
+    // A cycle of declared uses across two components: the same interface
+    // names, opposite `use` directions.
+    if n > 1 && rng.chance(8) {
+        let a = rng.below(n);
+        let b = (a + 1 + rng.below(n - 1)) % n;
+        use_cycle(rng, case, a, b);
+    }
+    // Two instances of one component file, under different policies.
+    if rng.chance(12) {
+        twin(rng, case);
+    }
+    // No component imports or exports a vendored package it shadows.
+    for comp in &mut case.components {
+        let kept = |names: &BTreeSet<String>| -> BTreeSet<String> {
+            names
+                .iter()
+                .filter(|w| !comp.shadowed(w))
+                .cloned()
+                .collect()
+        };
+        (comp.wasi, comp.wasi_exports) = (kept(&comp.wasi), kept(&comp.wasi_exports));
+    }
+    // Nor exports a WASI interface that it imports, or that one it imports uses.
+    for c in 0..n {
+        let exports = case.components[c].wasi_exports.clone();
+        for w in exports {
+            if imports_use(case, c, split_version(&w).0) {
+                case.components[c].wasi_exports.remove(&w);
+            }
+        }
+    }
+    if case.components.iter().all(|c| c.wasi_exports.is_empty()) {
+        case.kinds.remove("exports-wasi");
+    }
+}
+
+/// True when component `c` imports `iface` (unversioned), or anything that
+/// uses it per WASI's WIT (directly or through its pool interfaces): then it
+/// cannot also export it.
+fn imports_use(case: &Case, c: usize, iface: &str) -> bool {
+    let comp = &case.components[c];
+    let pool_uses = comp
+        .imports
+        .iter()
+        .chain(&comp.exports)
+        .flat_map(|k| &case.pool[*k].wasi_uses);
+    comp.wasi
+        .iter()
+        .chain(&comp.extra_imports)
+        .map(|w| split_version(w).0)
+        .chain(pool_uses.map(String::as_str))
+        .any(|w| {
+            w == iface
+                || wasi_model().is_ok_and(|m| m.uses.get(w).is_some_and(|d| d.contains(iface)))
+        })
+}
+
+/// A library exports a WASI interface; others import it.
+fn export_wasi(rng: &mut Rng, case: &mut Case) {
+    let n = case.components.len();
+    let iface = *rng.pick(EXPORTABLE);
+    let preferred = if n > 1 && rng.chance(75) {
+        1 + rng.below(n - 1)
+    } else {
+        0
+    };
+    let Some(c) = (0..n)
+        .map(|i| (preferred + i) % n)
+        .find(|&c| !imports_use(case, c, iface))
+    else {
+        return;
+    };
+    let v = if rng.chance(75) {
+        WASI_VERSION
+    } else {
+        *rng.pick(OTHER_VERSIONS)
+    };
+    case.components[c]
+        .wasi_exports
+        .insert(format!("{iface}@{v}"));
+    for other in (0..n).filter(|&o| o != c) {
+        if rng.chance(70) {
+            let wanted = if v.starts_with("0.2.") && rng.chance(30) {
+                "0.2.3"
+            } else {
+                v
+            };
+            let comp = &mut case.components[other];
+            comp.wasi.retain(|w| split_version(w).0 != iface);
+            comp.wasi_exports.retain(|w| split_version(w).0 != iface);
+            comp.wasi.insert(format!("{iface}@{wanted}"));
+        }
+    }
+    case.kinds.insert("exports-wasi");
+}
+
+/// Package texts of a forged scenario: (kind, packages forged at `v`).
+const SCENARIOS: [(&str, &[&str]); 6] = [
+    // 1. The environment through a clock grant.
+    ("forged-use", &["cli", "clocks"]),
+    // 2. The preopens through a monotonic-clock grant.
+    ("forged-use", &["filesystem", "clocks"]),
+    // 3. The environment through `wasi:http/types`.
+    ("forged-use", &["cli", "http"]),
+    // 4. `stdout` over streams at another version (plus `io` at that version).
+    ("forged-version", &["cli"]),
+    // 5. `wasi:io/streams` with extra functions, under a genuine-looking `stdout`.
+    ("forged-functions", &["io", "cli"]),
+    // 6. `wall-clock` using `filesystem/types`: a cycle with the real
+    //    `filesystem/types -> wall-clock` of another component.
+    ("forged-cycle", &["filesystem", "clocks"]),
+];
+
+fn package(name: String, body: &str) -> ExtraPackage {
+    ExtraPackage {
+        text: format!("package {name};\n\n{body}"),
+        name,
+    }
+}
+
+/// Component `c` declares its own WASI packages (see [`SCENARIOS`]) and
+/// imports the forged interface; usually it is granted that interface (the
+/// attack needs a grant), and the allow-list permits it.
+fn forge(rng: &mut Rng, case: &mut Case, preferred: usize) {
+    let scenario = rng.below(SCENARIOS.len());
+    let (kind, forged) = SCENARIOS[scenario];
+    let v = if rng.chance(50) {
+        WASI_VERSION
+    } else {
+        *rng.pick(&["0.2.0", "0.2.3", "0.2.6"])
+    };
+    // Scenario 4: the version of the streams that `stdout` uses.
+    let r = match *rng.pick(&["0.3.0-rc-2025-09-16", "0.3.0", "0.2.0"]) {
+        r if r == v => "0.2.3",
+        r => r,
+    };
+    // A world cannot hold two semver-compatible versions of one interface that
+    // differ (wit-component merges them): the forging component imports no
+    // vendored package on the track that its forged ones replace, and its pool
+    // interfaces `use` none (they name the vendored 0.2.12).
+    let mut on_track: BTreeSet<String> = forged.iter().map(|p| p.to_string()).collect();
+    if scenario == 3 && same_track(r, WASI_VERSION) {
+        on_track.insert("io".into());
+    }
+    let shadowed = with_dependents(&on_track);
+    let n = case.components.len();
+    let Some(c) = (0..n).map(|i| (preferred + i) % n).find(|&c| {
+        case.components[c].packages.is_empty() && shadowed.is_disjoint(&pool_needs(case, c))
+    }) else {
+        return;
+    };
+    let mut packages = Vec::new();
+    let primary;
+    match scenario {
+        0 => {
+            packages.push(package(
+                format!("wasi:cli@{v}"),
+                "interface environment {\n  record datetime { seconds: u64, nanoseconds: u32 }\n  \
+                 get-environment: func() -> list<tuple<string, string>>;\n  \
+                 get-arguments: func() -> list<string>;\n}\n",
+            ));
+            packages.push(package(
+                format!("wasi:clocks@{v}"),
+                &format!(
+                    "interface wall-clock {{\n  use wasi:cli/environment@{v}.{{datetime}};\n  \
+                     now: func() -> datetime;\n  resolution: func() -> datetime;\n}}\n"
+                ),
+            ));
+            primary = "wasi:clocks/wall-clock";
+            if rng.chance(30) {
+                case.components[c]
+                    .extra_imports
+                    .insert(format!("wasi:cli/environment@{v}"));
+            }
+        }
+        1 => {
+            packages.push(package(
+                format!("wasi:filesystem@{v}"),
+                "interface preopens {\n  type instant = u64;\n  \
+                 get-directories: func() -> list<tuple<u32, string>>;\n}\n",
+            ));
+            packages.push(package(
+                format!("wasi:clocks@{v}"),
+                &format!(
+                    "interface monotonic-clock {{\n  use wasi:filesystem/preopens@{v}.{{instant}};\n  \
+                     type duration = u64;\n  now: func() -> instant;\n  \
+                     resolution: func() -> duration;\n}}\n"
+                ),
+            ));
+            primary = "wasi:clocks/monotonic-clock";
+        }
+        2 => {
+            packages.push(package(
+                format!("wasi:cli@{v}"),
+                "interface environment {\n  variant method { get, post, other(string) }\n  \
+                 get-environment: func() -> list<tuple<string, string>>;\n}\n",
+            ));
+            packages.push(package(
+                format!("wasi:http@{v}"),
+                &format!(
+                    "interface types {{\n  use wasi:cli/environment@{v}.{{method}};\n  \
+                     resource fields {{\n    constructor();\n    \
+                     get: func(name: string) -> list<list<u8>>;\n  }}\n  \
+                     resource outgoing-request {{\n    constructor(headers: fields);\n    \
+                     set-method: func(method: method) -> result;\n  }}\n}}\n"
+                ),
+            ));
+            primary = "wasi:http/types";
+        }
+        3 => {
+            let extra = if rng.chance(50) {
+                "  get-environment: func() -> list<tuple<string, string>>;\n"
+            } else {
+                ""
+            };
+            packages.push(package(
+                format!("wasi:io@{r}"),
+                &format!(
+                    "interface streams {{\n  resource output-stream {{\n    \
+                     blocking-write-and-flush: func(contents: list<u8>) -> result;\n  }}\n{extra}}}\n"
+                ),
+            ));
+            packages.push(package(
+                format!("wasi:cli@{v}"),
+                &format!(
+                    "interface stdout {{\n  use wasi:io/streams@{r}.{{output-stream}};\n  \
+                     get-stdout: func() -> output-stream;\n}}\n"
+                ),
+            ));
+            primary = "wasi:cli/stdout";
+        }
+        4 => {
+            let mut extra_free = *rng.pick(&[
+                "",
+                "  read-secret: func() -> string;\n",
+                "  peek: func(s: borrow<output-stream>) -> string;\n",
+                "  open-env: func(name: string) -> option<string>;\n",
+            ]);
+            let extra_method = *rng.pick(&["", "    secret: func() -> string;\n"]);
+            let extra_poll = *rng.pick(&["", "  now: func() -> u64;\n"]);
+            if extra_free.is_empty() && extra_method.is_empty() && extra_poll.is_empty() {
+                extra_free = "  read-secret: func() -> string;\n";
+            }
+            packages.push(package(
+                format!("wasi:io@{v}"),
+                &format!(
+                    "interface error {{\n  resource error {{\n    to-debug-string: func() -> string;\n  }}\n}}\n\n\
+                     interface poll {{\n  resource pollable {{\n    ready: func() -> bool;\n    block: func();\n  }}\n  \
+                     poll: func(in: list<borrow<pollable>>) -> list<u32>;\n{extra_poll}}}\n\n\
+                     interface streams {{\n  use error.{{error}};\n  use poll.{{pollable}};\n  \
+                     variant stream-error {{ last-operation-failed(error), closed }}\n  \
+                     resource input-stream {{\n    read: func(len: u64) -> result<list<u8>, stream-error>;\n    \
+                     subscribe: func() -> pollable;\n  }}\n  \
+                     resource output-stream {{\n    check-write: func() -> result<u64, stream-error>;\n    \
+                     write: func(contents: list<u8>) -> result<_, stream-error>;\n    \
+                     blocking-write-and-flush: func(contents: list<u8>) -> result<_, stream-error>;\n    \
+                     subscribe: func() -> pollable;\n{extra_method}  }}\n{extra_free}}}\n"
+                ),
+            ));
+            packages.push(package(
+                format!("wasi:cli@{v}"),
+                &format!(
+                    "interface stdout {{\n  use wasi:io/streams@{v}.{{output-stream}};\n  \
+                     get-stdout: func() -> output-stream;\n}}\n\n\
+                     interface stderr {{\n  use wasi:io/streams@{v}.{{output-stream}};\n  \
+                     get-stderr: func() -> output-stream;\n}}\n"
+                ),
+            ));
+            primary = "wasi:cli/stdout";
+            for (p, iface) in [
+                (30, "wasi:io/streams"),
+                (20, "wasi:io/poll"),
+                (20, "wasi:cli/stderr"),
+            ] {
+                if rng.chance(p) {
+                    case.components[c]
+                        .extra_imports
+                        .insert(format!("{iface}@{v}"));
+                }
+            }
+        }
+        _ => {
+            packages.push(package(
+                format!("wasi:filesystem@{v}"),
+                "interface types {\n  enum error-code { access, io }\n  resource descriptor {\n    \
+                 stat: func() -> result<u64, error-code>;\n  }\n}\n",
+            ));
+            packages.push(package(
+                format!("wasi:clocks@{v}"),
+                &format!(
+                    "interface wall-clock {{\n  use wasi:filesystem/types@{v}.{{error-code}};\n  \
+                     record datetime {{ seconds: u64, nanoseconds: u32 }}\n  \
+                     now: func() -> datetime;\n  check: func() -> result<_, error-code>;\n}}\n"
+                ),
+            ));
+            primary = "wasi:clocks/wall-clock";
+            // Another component imports the real `filesystem/types` (which uses `wall-clock`).
+            let n = case.components.len();
+            if n > 1 {
+                let d = (c + 1 + rng.below(n - 1)) % n;
+                case.components[d]
+                    .wasi
+                    .insert(format!("wasi:filesystem/types@{WASI_VERSION}"));
+                if rng.chance(60) {
+                    case.components[d].grant.push("wasi:filesystem/*".into());
+                }
+            }
+        }
+    }
+    let comp = &mut case.components[c];
+    comp.packages.extend(packages);
+    comp.extra_imports.insert(format!("{primary}@{v}"));
+    // The attack needs the forged interface granted, and allowed.
+    if rng.chance(70) {
+        comp.grant.push(primary.to_string());
+    }
+    if rng.chance(70) {
+        let allow = match rng.below(4) {
+            0 => "*".to_string(),
+            1 => "wasi:*".to_string(),
+            2 => primary.to_string(),
+            _ => format!("{}/*", primary.split('/').next().unwrap_or("wasi:cli")),
+        };
+        case.allow.push(allow);
+    }
+    if scenario == 3 && rng.chance(50) {
+        case.allow.push("wasi:cli/stdout@0.2".into());
+    }
+    case.kinds.insert(kind);
+}
+
+/// Components `a` and `b` declare `gen:cyc` with opposite `use`s between `p`
+/// and `q`; `a` imports (or exports) `p`, `b` imports `q`.
+fn use_cycle(rng: &mut Rng, case: &mut Case, a: usize, b: usize) {
+    let name = "gen:cyc@0.1.0".to_string();
+    let ca = &mut case.components[a];
+    ca.packages.push(package(
+        name.clone(),
+        "interface p {\n  use q.{t};\n  f: func(x: t) -> t;\n}\n\n\
+         interface q {\n  record t { a: u32 }\n  h: func() -> t;\n}\n",
+    ));
+    if rng.chance(40) {
+        ca.extra_exports.insert("gen:cyc/p@0.1.0".into());
+        ca.extra_imports.insert("gen:cyc/q@0.1.0".into());
+    } else {
+        ca.extra_imports.insert("gen:cyc/p@0.1.0".into());
+    }
+    let cb = &mut case.components[b];
+    cb.packages.push(package(
+        name,
+        "interface q {\n  use p.{t};\n  g: func(x: t) -> string;\n}\n\n\
+         interface p {\n  record t { b: string }\n}\n",
+    ));
+    cb.extra_imports.insert("gen:cyc/q@0.1.0".into());
+    for c in [a, b] {
+        if rng.chance(50) {
+            case.components[c].deny.push("gen:cyc/*".into());
+        } else if rng.chance(60) {
+            case.components[c].grant.push("gen:cyc/*".into());
+        }
+    }
+    if rng.chance(50) {
+        case.allow.push("gen:cyc/*".into());
+    }
+    case.kinds.insert("use-cycle");
+}
+
+/// A second instance of one component file with another policy; every import
+/// of what that component exports is wired to one of the two.
+fn twin(rng: &mut Rng, case: &mut Case) {
+    let n = case.components.len();
+    let of = rng.below(n);
+    let original = &case.components[of];
+    let mut t = Twin {
+        of,
+        name: format!("{}-twin", original.name),
+        ..Twin::default()
+    };
+    let named: BTreeSet<String> = case
+        .components
+        .iter()
+        .flat_map(|c| c.imports.iter().chain(&c.exports))
+        .map(|k| format!("gen:lib/{}", case.pool[*k].name))
+        .collect();
+    for _ in 0..rng.below(4) {
+        let p = if !case.allow.is_empty() && rng.chance(85) {
+            rng.pick(&case.allow).clone()
+        } else {
+            pick_pattern(rng, &named)
+        };
+        t.grant.push(p);
+    }
+    // Its policy differs from the original's.
+    if t.grant == original.grant {
+        t.grant.push(pick_pattern(rng, &named));
+    }
+    if rng.chance(40) {
+        t.deny.push(pick_pattern(rng, &named));
+    }
+    if rng.chance(60) && !named.is_empty() {
+        t.deny.push("gen:lib/*".to_string());
+    }
+    if original.deny.iter().any(|d| d == "gen:cyc/*") {
+        t.deny.push("gen:cyc/*".to_string());
+    }
+    for (j, importer) in case.components.iter().enumerate() {
+        if j == of {
+            continue;
+        }
+        for k in importer.imports.intersection(&original.exports) {
+            t.wires.push((j, *k, rng.chance(50)));
+        }
+    }
+    case.twins.push(t);
+    case.kinds.insert("twin");
 }
 
 fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface {
@@ -500,8 +1203,14 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
 impl Case {
     /// The `gen:lib` package, as a nested WIT package.
     fn pool_wit(&self) -> String {
+        self.pool_wit_of(&(0..self.pool.len()).collect())
+    }
+
+    /// The `gen:lib` package with only the interfaces `ks` (closed under `use`).
+    fn pool_wit_of(&self, ks: &BTreeSet<usize>) -> String {
         let mut s = String::from("package gen:lib@0.1.0 {\n");
-        for i in &self.pool {
+        for k in ks {
+            let i = &self.pool[*k];
             let _ = writeln!(s, "interface {} {{\n{}}}", i.name, i.body);
         }
         s.push_str("}\n");
@@ -516,8 +1225,8 @@ impl Case {
         for k in &comp.imports {
             let _ = writeln!(s, "  import gen:lib/{}@0.1.0;", self.pool[*k].name);
         }
-        for w in &comp.wasi {
-            let _ = writeln!(s, "  import {w}@0.2.12;");
+        for w in comp.wasi.iter().chain(&comp.extra_imports) {
+            let _ = writeln!(s, "  import {w};");
         }
         for f in 0..comp.bare_funcs {
             let _ = writeln!(s, "  import bare{f}: func(x: u32) -> string;");
@@ -525,28 +1234,68 @@ impl Case {
         for k in &comp.exports {
             let _ = writeln!(s, "  export gen:lib/{}@0.1.0;", self.pool[*k].name);
         }
+        for w in comp.wasi_exports.iter().chain(&comp.extra_exports) {
+            let _ = writeln!(s, "  export {w};");
+        }
         if comp.exports.is_empty() {
             s.push_str("  export run: func() -> u32;\n");
         }
         s.push_str("}\n\n");
-        s.push_str(&self.pool_wit());
+        // Only the pool interfaces it names: the others may `use` WASI
+        // packages that this component forges.
+        let used: BTreeSet<usize> = comp.imports.union(&comp.exports).copied().collect();
+        s.push_str(&self.pool_wit_of(&used));
         s
     }
 
     /// A readable dump of the case, for failure messages.
     pub fn describe(&self) -> String {
-        let mut s = format!("seed {}\nallow: {:?}\n", self.seed, self.allow);
+        let mut s = format!(
+            "seed {}\nkinds: {:?}\nallow: {:?}\n",
+            self.seed, self.kinds, self.allow
+        );
         for (i, c) in self.components.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "component {}: grant {:?} deny {:?}\n{}",
-                c.name,
-                c.grant,
-                c.deny,
-                self.component_wit(i)
+                "component {}: grant {:?} deny {:?}",
+                c.name, c.grant, c.deny
+            );
+            for p in &c.packages {
+                let _ = writeln!(s, "// its own package `{}`:\n{}", p.name, p.text);
+            }
+            let _ = writeln!(s, "{}", self.component_wit(i));
+        }
+        for t in &self.twins {
+            let _ = writeln!(
+                s,
+                "instance {} (a second instance of {}): grant {:?} deny {:?} wires {:?}",
+                t.name, self.components[t.of].name, t.grant, t.deny, t.wires
             );
         }
         s
+    }
+
+    /// The WIT texts to push, in order, before component `c`'s own
+    /// ([`Case::component_wit`]): the vendored WASI packages at every version
+    /// it names (`real`: file name -> text at 0.2.12), except those it forges
+    /// and those that use a forged one, then its own packages.
+    pub fn component_packages(&self, c: usize, real: &[(String, String)]) -> Vec<String> {
+        let comp = &self.components[c];
+        let mut versions: BTreeSet<&str> = BTreeSet::from([WASI_VERSION]);
+        for w in comp.wasi.iter().chain(&comp.wasi_exports) {
+            versions.insert(split_version(w).1);
+        }
+        let mut out = Vec::new();
+        for v in versions {
+            let excluded = with_dependents(&comp.forged_at(v));
+            for (pkg, text) in real {
+                if !excluded.contains(pkg.as_str()) {
+                    out.push(at_version(text, v));
+                }
+            }
+        }
+        out.extend(comp.packages.iter().map(|p| p.text.clone()));
+        out
     }
 }
 
@@ -555,18 +1304,31 @@ impl Case {
 pub enum Outcome {
     /// The composer refused; its message.
     Refused(String),
-    /// It wrote an output with this many imports, all within the policy.
-    Composed { imports: usize },
+    /// It wrote an output, within the policy.
+    Composed {
+        /// How many imports the output has.
+        imports: usize,
+        /// (instance, host import) pairs that the per-instance check saw.
+        reached: usize,
+        /// Of those, the ones permitted as type dependencies (functions checked).
+        dependencies: usize,
+    },
 }
 
 /// Builds, composes and checks one case in `dir`. `Err` is an invariant
 /// violation (or a generator bug): a panic, an output that does not validate,
 /// or an import outside the allow-list and its type dependencies.
 pub fn check_case(case: &Case, dir: &Path, wasi_deps: &Path) -> Result<Outcome> {
+    let spec = build_spec(case, dir, wasi_deps)?;
+    check_spec(&spec, Some(&deps_of(case, wasi_deps)?))
+}
+
+/// Builds the components of `case` into `dir` and returns its spec.
+pub fn build_spec(case: &Case, dir: &Path, wasi_deps: &Path) -> Result<CompositionSpec> {
+    let real = real_wasi(wasi_deps)?;
     let mut paths = Vec::new();
     for (i, comp) in case.components.iter().enumerate() {
-        let wit = case.component_wit(i);
-        let bytes = airlock::testkit::component_from_wit(&wit, Some(wasi_deps))
+        let bytes = build_component(&case.component_packages(i, &real), &case.component_wit(i))
             .with_context(|| format!("generator bug: building `{}`", comp.name))?;
         let path = dir.join(format!("{}.wasm", comp.name));
         std::fs::write(&path, bytes)?;
@@ -581,12 +1343,80 @@ pub fn check_case(case: &Case, dir: &Path, wasi_deps: &Path) -> Result<Outcome> 
         inst.grant = patterns(&comp.grant)?;
         inst.deny = patterns(&comp.deny)?;
     }
-    check_spec(&spec, Some(&deps_of(case, wasi_deps)?))
+    // Second instances of a file: the same path, their own name and policy;
+    // every import of what the file exports is wired to one of the two.
+    for t in &case.twins {
+        let original = &case.components[t.of].name;
+        let mut inst: InstanceSpec = spec.instances[t.of].clone();
+        inst.name = t.name.clone();
+        inst.grant = patterns(&t.grant)?;
+        inst.deny = patterns(&t.deny)?;
+        inst.wire = Vec::new();
+        for (importer, k, to_twin) in &t.wires {
+            let pattern: Pattern = format!("gen:lib/{}", case.pool[*k].name)
+                .parse()
+                .map_err(|e| anyhow!("generator bug: {e}"))?;
+            let target = if *to_twin { &t.name } else { original };
+            spec.instances[*importer]
+                .wire
+                .push((pattern, target.clone()));
+        }
+        spec.instances.push(inst);
+    }
+    Ok(spec)
 }
 
-/// Composes `spec` and checks the invariant. `deps` maps an unversioned
+/// The vendored WASI packages of `wasi_deps` as (package, WIT text), in
+/// dependency order.
+pub fn real_wasi(wasi_deps: &Path) -> Result<Vec<(String, String)>> {
+    REAL_PACKAGES
+        .iter()
+        .map(|(pkg, _)| {
+            let path = wasi_deps.join(pkg).join(format!("{pkg}.wit"));
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading `{}`", path.display()))?;
+            Ok((pkg.to_string(), text))
+        })
+        .collect()
+}
+
+/// Builds a component (wit-component's dummy module) for the single world of
+/// `wit`, after pushing `packages` (whole WIT files, in dependency order) into
+/// the resolve: like `airlock::testkit::component_from_wit`, with any packages,
+/// forged WASI ones included.
+pub fn build_component(packages: &[String], wit: &str) -> Result<Vec<u8>> {
+    let mut resolve = wit_parser::Resolve::default();
+    for (i, text) in packages.iter().enumerate() {
+        resolve
+            .push_str(format!("dep{i}.wit"), text)
+            .with_context(|| format!("parsing `{}`", text.lines().next().unwrap_or_default()))?;
+    }
+    let pkg = resolve.push_str("case.wit", wit)?;
+    let world = resolve.select_world(&[pkg], None)?;
+    let mut module =
+        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )?;
+    // wit-component may panic on odd worlds (mixed versions); that is a
+    // generator bug here, not a composer one.
+    std::panic::catch_unwind(|| {
+        wit_component::ComponentEncoder::default()
+            .module(&module)?
+            .validate(true)
+            .encode()
+    })
+    .map_err(|_| anyhow!("wit-component panicked encoding the component"))?
+}
+
+/// Composes `spec` and checks the invariants. `deps` maps an unversioned
 /// interface name to the unversioned interfaces it `use`s, transitively; when
-/// `None`, no import is accepted as a type dependency.
+/// `None`, no import is accepted as a type dependency. Per instance, the reach
+/// read from the output ([`check_reach`]) is checked against WASI's WIT in
+/// `wit/deps`.
 pub fn check_spec(
     spec: &CompositionSpec,
     deps: Option<&BTreeMap<String, BTreeSet<String>>>,
@@ -607,7 +1437,7 @@ pub fn check_spec(
         Ok(Ok(c)) => c,
     };
     let bytes = composed.bytes;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+    let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
         .map_err(|e| anyhow!("the output does not validate: {e}"))?;
     let imports = crate::import_names(&bytes)?;
@@ -629,9 +1459,291 @@ pub fn check_spec(
         .cloned()
         .collect();
     check_granted(&imports, &permitted, deps)?;
+    // Finest: instance by instance.
+    let declared = declared_functions(&types, &imports)?;
+    let (reached, dependencies) = check_reach(spec, &bytes, &declared, wasi_model()?)?;
     Ok(Outcome::Composed {
         imports: imports.len(),
+        reached,
+        dependencies,
     })
+}
+
+/// For each output import, the functions its instance type declares, read
+/// from the validator's types (wasmparser alone).
+pub fn declared_functions(
+    types: &wasmparser::types::Types,
+    imports: &[String],
+) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    use wasmparser::component_types::ComponentEntityType;
+    let mut out = BTreeMap::new();
+    for name in imports {
+        let item = types
+            .component_item_for_import(name)
+            .ok_or_else(|| anyhow!("the output's import `{name}` has no type"))?;
+        let functions = match item.ty {
+            ComponentEntityType::Instance(id) => types[id]
+                .exports
+                .iter()
+                .filter(|(_, e)| matches!(e.ty, ComponentEntityType::Func(_)))
+                .map(|(n, _)| n.clone())
+                .collect(),
+            ComponentEntityType::Func(_) => BTreeSet::from([name.clone()]),
+            _ => BTreeSet::new(),
+        };
+        out.insert(name.clone(), functions);
+    }
+    Ok(out)
+}
+
+/// WASI as its own WIT (`wit/deps`) defines it, read here with wit-parser,
+/// never through the composer: per unversioned interface, the interfaces it
+/// uses (transitively), its functions, and the functions with authority of
+/// their own ("ambient": free functions none of whose parameters holds a
+/// resource handle, e.g. `wall-clock.now`).
+#[derive(Debug)]
+pub struct WasiModel {
+    /// The vendored version's (major, minor): its semver track.
+    track: (u64, u64),
+    uses: BTreeMap<String, BTreeSet<String>>,
+    functions: BTreeMap<String, BTreeSet<String>>,
+    ambient: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl WasiModel {
+    /// Reads the WASI packages of `wasi_deps` (all features on: WASI's full surface).
+    pub fn load(wasi_deps: &Path) -> Result<Self> {
+        let mut resolve = wit_parser::Resolve {
+            all_features: true,
+            ..wit_parser::Resolve::default()
+        };
+        for (pkg, _) in REAL_PACKAGES {
+            resolve.push_path(wasi_deps.join(pkg))?;
+        }
+        let version = resolve
+            .packages
+            .iter()
+            .find_map(|(_, p)| p.name.version.clone())
+            .ok_or_else(|| anyhow!("the vendored WASI packages carry no version"))?;
+        let mut model = Self {
+            track: (version.major, version.minor),
+            uses: use_closure(&resolve),
+            functions: BTreeMap::new(),
+            ambient: BTreeMap::new(),
+        };
+        for (id, iface) in resolve.interfaces.iter() {
+            let Some(name) = resolve.id_of(id) else {
+                continue;
+            };
+            let name = split_version(&name).0.to_string();
+            model
+                .functions
+                .insert(name.clone(), iface.functions.keys().cloned().collect());
+            let ambient = iface
+                .functions
+                .values()
+                .filter(|f| {
+                    matches!(
+                        f.kind,
+                        wit_parser::FunctionKind::Freestanding
+                            | wit_parser::FunctionKind::AsyncFreestanding
+                    )
+                })
+                .filter(|f| {
+                    !f.params
+                        .iter()
+                        .any(|p| holds_handle(&resolve, &p.ty, &mut BTreeSet::new()))
+                })
+                .map(|f| f.name.clone())
+                .collect();
+            model.ambient.insert(name, ambient);
+        }
+        Ok(model)
+    }
+
+    /// True for a WASI name on the vendored semver track (0.2.x, no pre-release).
+    fn on_track(&self, name: &InterfaceName) -> bool {
+        name.is_wasi()
+            && name.version.as_ref().is_some_and(|v| {
+                v.pre.is_empty()
+                    && v.major == self.track.0
+                    && (self.track.0 != 0 || v.minor == self.track.1)
+            })
+    }
+
+    /// True when WASI's WIT says `root` uses types of `dep`, directly or not,
+    /// both on the vendored track.
+    pub fn depends(&self, root: &InterfaceName, dep: &InterfaceName) -> bool {
+        self.on_track(root)
+            && self.on_track(dep)
+            && self
+                .uses
+                .get(&root.unversioned())
+                .is_some_and(|d| d.contains(&dep.unversioned()))
+    }
+
+    /// The functions of `name` that act only on handles a caller already holds.
+    pub fn handle_functions(&self, name: &InterfaceName) -> BTreeSet<String> {
+        let u = name.unversioned();
+        let all = self.functions.get(&u).cloned().unwrap_or_default();
+        let ambient = self.ambient.get(&u).cloned().unwrap_or_default();
+        all.difference(&ambient).cloned().collect()
+    }
+}
+
+/// True when a value of type `ty` holds a resource handle.
+fn holds_handle(
+    resolve: &wit_parser::Resolve,
+    ty: &wit_parser::Type,
+    seen: &mut BTreeSet<wit_parser::TypeId>,
+) -> bool {
+    use wit_parser::TypeDefKind as K;
+    let wit_parser::Type::Id(id) = ty else {
+        return false;
+    };
+    if !seen.insert(*id) {
+        return false;
+    }
+    match &resolve.types[*id].kind {
+        K::Handle(_) | K::Resource => true,
+        K::Record(r) => r.fields.iter().any(|f| holds_handle(resolve, &f.ty, seen)),
+        K::Variant(v) => v
+            .cases
+            .iter()
+            .filter_map(|c| c.ty.as_ref())
+            .any(|t| holds_handle(resolve, t, seen)),
+        K::Tuple(t) => t.types.iter().any(|t| holds_handle(resolve, t, seen)),
+        K::Option(t) | K::List(t) | K::FixedLengthList(t, _) | K::Type(t) => {
+            holds_handle(resolve, t, seen)
+        }
+        K::Result(r) => {
+            r.ok.iter()
+                .chain(&r.err)
+                .any(|t| holds_handle(resolve, t, seen))
+        }
+        K::Map(k, v) => holds_handle(resolve, k, seen) || holds_handle(resolve, v, seen),
+        K::Future(t) | K::Stream(t) => t.iter().any(|t| holds_handle(resolve, t, seen)),
+        K::Flags(_) | K::Enum(_) | K::Unknown => false,
+    }
+}
+
+/// The model of the workspace's `wit/deps`, read once.
+pub fn wasi_model() -> Result<&'static WasiModel> {
+    static MODEL: std::sync::OnceLock<Result<WasiModel, String>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| WasiModel::load(&wasi_deps()).map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(|e| anyhow!("reading wit/deps: {e}"))
+}
+
+/// Instance by instance, from the output bytes (`airlock::reach`): every host
+/// import that reaches an instance of `spec` (or its `NAME (denials)`
+/// component, held to NAME's rules) must be granted to it (its grant and the
+/// allow-list match the import, its deny does not), or be a genuine WASI type
+/// dependency of such an import (per `model`, both on the vendored track) of
+/// which only functions that act on handles arrive. `declared` gives each
+/// output import's functions (what `Whole` access means). Every instance of
+/// `spec` must appear in the reach. Returns how many (instance, host import)
+/// pairs it checked, and how many of them were type dependencies.
+pub fn check_reach(
+    spec: &CompositionSpec,
+    bytes: &[u8],
+    declared: &BTreeMap<String, BTreeSet<String>>,
+    model: &WasiModel,
+) -> Result<(usize, usize)> {
+    let reach = airlock::reach::host_reach(bytes).map_err(|e| {
+        anyhow!("INVARIANT VIOLATION: the per-instance reader fails on the output: {e}")
+    })?;
+    let mut problems = Vec::new();
+    let (mut pairs, mut dependencies) = (0, 0);
+    for inst in &spec.instances {
+        if !reach.instances.contains_key(&inst.name) {
+            problems.push(format!(
+                "instance `{}` is missing from the reach map (has {:?})",
+                inst.name,
+                reach.instances.keys().collect::<Vec<_>>()
+            ));
+        }
+    }
+    for (name, reached) in &reach.instances {
+        let owner = name.strip_suffix(" (denials)").unwrap_or(name);
+        let Some(inst) = spec.instances.iter().find(|i| i.name == owner) else {
+            if !reached.is_empty() {
+                problems.push(format!(
+                    "`{name}`, no instance of the policy, reaches {:?}",
+                    reached.keys().collect::<Vec<_>>()
+                ));
+            }
+            continue;
+        };
+        let granted: Vec<InterfaceName> = declared
+            .keys()
+            .filter_map(|n| InterfaceName::parse(n))
+            .filter(|n| inst.grant.matches(n) && spec.allow.matches(n) && !inst.deny.matches(n))
+            .collect();
+        for (import, access) in reached {
+            pairs += 1;
+            let functions: BTreeSet<String> = match access {
+                Access::Whole => match declared.get(import) {
+                    Some(f) => f.clone(),
+                    None => {
+                        problems.push(format!(
+                            "`{name}` reaches `{import}` whole, which the output does not import"
+                        ));
+                        continue;
+                    }
+                },
+                Access::Functions(f) => f.clone(),
+            };
+            let Some(parsed) = InterfaceName::parse(import) else {
+                problems.push(format!(
+                    "`{name}` reaches the host's `{import}` (not an interface)"
+                ));
+                continue;
+            };
+            if granted.contains(&parsed) {
+                continue;
+            }
+            let roots: Vec<String> = granted
+                .iter()
+                .filter(|g| model.depends(g, &parsed))
+                .map(ToString::to_string)
+                .collect();
+            if roots.is_empty() {
+                problems.push(format!(
+                    "`{name}` reaches `{import}` ({access:?}) from the host; its grant {:?} \
+                     (with allow {:?}, deny {:?}) permits only {:?} and their WASI type \
+                     dependencies",
+                    pattern_texts(&inst.grant),
+                    pattern_texts(&spec.allow),
+                    pattern_texts(&inst.deny),
+                    granted.iter().map(ToString::to_string).collect::<Vec<_>>()
+                ));
+                continue;
+            }
+            dependencies += 1;
+            let permitted = model.handle_functions(&parsed);
+            let authority: Vec<&String> = functions.difference(&permitted).collect();
+            if !authority.is_empty() {
+                problems.push(format!(
+                    "`{name}` reaches `{import}` from the host as a type dependency of {roots:?}, \
+                     with functions that WASI's WIT does not give it (ambient or unknown): \
+                     {authority:?} ({access:?})"
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "INVARIANT VIOLATION (per instance):\n  - {}",
+            problems.join("\n  - ")
+        );
+    }
+    Ok((pairs, dependencies))
+}
+
+fn pattern_texts(set: &PatternSet) -> Vec<&str> {
+    set.0.iter().map(Pattern::as_str).collect()
 }
 
 /// Every import is in `permitted` or a `use` dependency of one that is.
