@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::inspect;
-use crate::lock::{Changes, LockError, LockFile, LockedComponent, compare};
+use crate::lock::{Changes, LockError, LockFile, LockedComponent, compare, describe_functions};
 use crate::manifest::Manifest;
 use crate::registry::PackageReq;
 use crate::registry::cache::Cache;
@@ -40,6 +40,10 @@ Examples:
   airlock lock --manifest airlock.toml             # create or refresh airlock.lock
   airlock lock --manifest airlock.toml --update    # accept new capabilities, newest versions
   airlock lock -m airlock.toml --offline           # from the cache only
+
+The lock records each component's imports and the functions it uses from
+each (with a hash of each signature). A lock written by an older airlock
+(imports only) is upgraded by `airlock lock`: review the diff.
 
 Exit codes: 0 locked, 1 error, 2 usage, 3 a component asks for capabilities the lock does not list.")]
 pub struct LockArgs {
@@ -88,17 +92,40 @@ impl Prepared {
     }
 }
 
+/// The cache folder these flags select, if there is one.
+pub fn cache_root(args: &RegistryArgs) -> Option<PathBuf> {
+    args.cache_dir
+        .clone()
+        .or_else(|| Cache::default_root().ok())
+}
+
+/// What [`prepare`] may accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// Nothing new: a new import or function is an error (`compose`, `check`).
+    Nothing,
+    /// Record the functions of components that an older lock locked by
+    /// imports only (`airlock lock`); new imports and functions are errors.
+    FunctionRecords,
+    /// Everything (`lock --update`, `compose --update-lock`).
+    Everything,
+}
+
 /// Resolves the registry components of `spec` (pointing their paths at the
-/// cache) and checks every component's imports against `airlock.lock`.
-/// Without `update`, an import the lock does not list is an error (exit code 3).
-/// Notes go to `err`. Writes nothing.
+/// cache) and checks every component's imports, and the functions of each,
+/// against `airlock.lock`. Unless `accept` is [`Accept::Everything`], an
+/// import or a function (new, or with a changed signature) that the lock
+/// does not list is an error (exit code 3). A lock written before functions
+/// were recorded is honoured for imports; its functions are recorded only
+/// when `accept` allows it. Notes go to `err`. Writes nothing.
 pub fn prepare(
     manifest: &Path,
     spec: &mut CompositionSpec,
     args: &RegistryArgs,
-    update: bool,
+    accept: Accept,
     err: &mut dyn Write,
 ) -> Result<Prepared, Error> {
+    let update = accept == Accept::Everything;
     let path = LockFile::path_for(manifest);
     let old = LockFile::load(&path)?;
     let empty = LockFile::default();
@@ -108,7 +135,7 @@ pub fn prepare(
     if spec.instances.iter().any(|i| i.package.is_some()) {
         let section = Manifest::load(manifest)?.registry;
         let config = RegistryConfig::from_env(args.registry.clone(), section)?;
-        let cache = Cache::new(args.cache_dir.clone().unwrap_or_else(Cache::default_root));
+        let cache = Cache::open(args.cache_dir.clone())?;
         let mut resolver = Resolver::new(config, cache, args.offline, path.clone(), err);
         for inst in spec.instances.iter_mut() {
             let Some(text) = &inst.package else { continue };
@@ -116,6 +143,7 @@ pub fn prepare(
             let resolved =
                 resolver.resolve(&inst.name, &req, locked.components.get(&inst.name), update)?;
             inst.path = resolved.path;
+            inst.verified = Some(resolved.bytes);
             inst.package = Some(resolved.package.to_string());
             digests.insert(inst.name.clone(), resolved.digest);
         }
@@ -126,7 +154,11 @@ pub fn prepare(
     let mut current = BTreeMap::new();
     // Built-in interposers are part of airlock, not dependencies: not locked.
     for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
-        match inspect::read(&inst.path).and_then(|b| inspect::decode(&b, &inst.path)) {
+        let bytes = match inst.bytes() {
+            Some(verified) => Ok(verified.to_vec()),
+            None => inspect::read(&inst.path),
+        };
+        match bytes.and_then(|b| inspect::decode(&b, &inst.path)) {
             Ok(decoded) => {
                 let mut imports: Vec<String> =
                     decoded.imports.iter().map(|i| i.name.clone()).collect();
@@ -138,6 +170,7 @@ pub fn prepare(
                         package: inst.package.clone(),
                         digest: digests.get(&inst.name).cloned(),
                         imports,
+                        functions: Some(crate::lock::functions_of(&decoded.resolve, decoded.world)),
                     },
                 );
             }
@@ -158,7 +191,7 @@ pub fn prepare(
             None => format!("file `{}`", inst.path.display()),
         }
     };
-    if old.is_some() && !changes.added.is_empty() {
+    if old.is_some() && (!changes.added.is_empty() || !changes.functions_added.is_empty()) {
         if !update {
             return Err(LockError::CapabilitiesAdded {
                 path,
@@ -166,6 +199,11 @@ pub fn prepare(
                     .added
                     .iter()
                     .map(|(n, a)| (n.clone(), (source(n), a.clone())))
+                    .collect(),
+                functions: changes
+                    .functions_added
+                    .iter()
+                    .map(|(n, f)| (n.clone(), (source(n), f.clone())))
                     .collect(),
             }
             .into());
@@ -180,18 +218,65 @@ pub fn prepare(
                 );
             }
         }
+        for (name, functions) in &changes.functions_added {
+            for line in describe_functions(functions) {
+                let _ = writeln!(
+                    err,
+                    "info: accepted: component `{name}` ({}) {line}",
+                    source(name)
+                );
+            }
+        }
     }
     for (name, removed) in &changes.removed {
         for import in removed {
             let _ = writeln!(err, "info: component `{name}` no longer imports `{import}`");
         }
     }
+    for (name, removed) in &changes.functions_removed {
+        for line in describe_functions(removed) {
+            let _ = writeln!(err, "info: component `{name}` {line}");
+        }
+    }
+    // A lock from before functions were recorded: its imports hold; its
+    // functions are recorded only when the user asks (said once).
+    if !changes.functions_unlocked.is_empty() {
+        if accept == Accept::Nothing {
+            for name in &changes.functions_unlocked {
+                if let Some(c) = current.get_mut(name) {
+                    c.functions = None;
+                }
+            }
+            let _ = writeln!(
+                err,
+                "note: `{}` (from an older airlock) locks imports only: the functions used from them are not checked until `airlock lock` records them",
+                path.display()
+            );
+        } else {
+            let _ = writeln!(
+                err,
+                "note: upgraded `{}`: it now records the functions each component uses from its imports ({}); review them before committing it",
+                path.display(),
+                changes
+                    .functions_unlocked
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    let imports_only = !current.is_empty() && current.values().all(|c| c.functions.is_none());
     Ok(Prepared {
         path,
         old,
         new: LockFile {
+            version: if imports_only {
+                crate::lock::FORMAT_IMPORTS_ONLY
+            } else {
+                crate::lock::FORMAT
+            },
             components: current,
-            ..LockFile::default()
         },
         changes,
     })
@@ -200,7 +285,12 @@ pub fn prepare(
 /// Runs `airlock lock`; returns the exit code.
 pub fn run(args: LockArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
     let (mut spec, _) = super::compose::load_spec(Some(&args.manifest), None)?;
-    let prepared = prepare(&args.manifest, &mut spec, &args.registry, args.update, err)?;
+    let accept = if args.update {
+        Accept::Everything
+    } else {
+        Accept::FunctionRecords
+    };
+    let prepared = prepare(&args.manifest, &mut spec, &args.registry, accept, err)?;
     let written = prepared.write()?;
     let _ = writeln!(
         out,
@@ -214,7 +304,15 @@ pub fn run(args: LockArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
             (Some(p), Some(d)) => format!("{p} {d}"),
             _ => "file".to_string(),
         };
-        let _ = writeln!(out, "  {name}: {source}, {} imports", c.imports.len());
+        let functions = match &c.functions {
+            Some(f) => format!("{} functions", f.values().map(|f| f.len()).sum::<usize>()),
+            None => "functions not recorded".into(),
+        };
+        let _ = writeln!(
+            out,
+            "  {name}: {source}, {} imports, {functions}",
+            c.imports.len()
+        );
     }
     Ok(0)
 }

@@ -22,6 +22,9 @@ Examples:
       --source https://github.com/acme/app
 
 The package `ns:name@1.2.3` goes to `REGISTRY/ns/name:1.2.3` (wkg's mapping).
+An Airlock output's provenance is copied into the `dev.airlock.provenance`
+annotation only when it verifies against the components inside (see
+`airlock inspect`).
 The registry: `--registry`, else `AIRLOCK_REGISTRY`, else wkg's config file
 (`$XDG_CONFIG_HOME/wasm-pkg/config.toml`: `namespace_registries`, `default_registry`).")]
 pub struct PublishArgs {
@@ -64,8 +67,14 @@ pub fn run(args: PublishArgs, out: &mut dyn Write) -> Result<i32, Error> {
     if let Some(source) = &args.source {
         annotations.insert("org.opencontainers.image.source".into(), source.clone());
     }
-    if let Ok(Some(p)) = crate::provenance::read(&bytes) {
-        annotations.insert(PROVENANCE_ANNOTATION.into(), p.summary());
+    match provenance_annotation(&bytes) {
+        Ok(Some(summary)) => {
+            annotations.insert(PROVENANCE_ANNOTATION.into(), summary);
+        }
+        Ok(None) => {}
+        Err(why) => {
+            let _ = writeln!(out, "note: `{PROVENANCE_ANNOTATION}` left out: {why}");
+        }
     }
 
     let config = RegistryConfig::from_env(args.registry.clone(), None)?;
@@ -82,6 +91,26 @@ pub fn run(args: PublishArgs, out: &mut dyn Write) -> Result<i32, Error> {
         pushed.manifest_digest
     );
     Ok(0)
+}
+
+/// The value of the [`PROVENANCE_ANNOTATION`] for a component: its
+/// provenance summary when the section verifies against the components
+/// nested inside; `None` without a section; an error saying why a section
+/// is not copied (claimed, differs or malformed).
+pub fn provenance_annotation(component: &[u8]) -> Result<Option<String>, String> {
+    let provenance = match crate::provenance::read(component) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    match crate::provenance::verify(component, &provenance) {
+        crate::provenance::Verification::Verified => Ok(Some(provenance.summary())),
+        check => Err(format!(
+            "the `{}` section is {} (see `airlock inspect`)",
+            crate::provenance::SECTION,
+            check.label()
+        )),
+    }
 }
 
 /// Records `ns:name` and the version in the component's metadata (wkg and

@@ -15,6 +15,12 @@
 //! `[registry]` (`namespaces`, then `default`), then wkg's `namespace_registries`,
 //! then wkg's `default_registry`. A registry is `HOST[:PORT][/PREFIX]`; an
 //! `http://` scheme (or wkg's `protocol = "http"`) means plain HTTP.
+//!
+//! Credentials come from wkg's config only, and travel only over the scheme it
+//! says: `auth` without `protocol = "http"` is for HTTPS, and a registry chosen
+//! as `http://HOST` (by the flag, the environment or a manifest) is then an
+//! error, never a downgrade. The other hosts' credentials are kept apart
+//! ([`Registry::token_auth`]) for a token service on one of them.
 
 use super::{PackageName, RegistryError};
 use serde::Deserialize;
@@ -35,14 +41,41 @@ pub struct RegistrySection {
 /// One registry: where, and whether over plain HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
-    /// `host[:port]`
+    /// `host[:port]`, lowercase.
     pub host: String,
     /// A repository prefix (`team/` in `ghcr.io/team`), empty or ending in `/`.
     pub prefix: String,
     /// Plain HTTP instead of HTTPS.
     pub http: bool,
-    /// Basic credentials from wkg's config, if any.
-    pub auth: Option<(String, String)>,
+    /// Basic credentials from wkg's config for this host, if any (only when
+    /// the scheme above is the one they are configured for).
+    pub auth: Option<Credentials>,
+    /// Credentials wkg's config has for other hosts (`host[:port]`,
+    /// lowercase): a token service (`WWW-Authenticate: Bearer realm=...`) on
+    /// one of them gets its own, never this registry's.
+    pub token_auth: BTreeMap<String, Credentials>,
+}
+
+/// A user name and password from wkg's config, and the scheme they may use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+    /// wkg's config says `protocol = "http"` for their host: they may travel
+    /// over plain HTTP. Otherwise HTTPS only.
+    pub http: bool,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 impl std::fmt::Display for Registry {
@@ -85,17 +118,44 @@ impl Registry {
                 "expected `HOST[:PORT][/PREFIX]`, e.g. `ghcr.io/team` or `http://127.0.0.1:5000`",
             ));
         }
+        // OCI repository path components: lowercase letters, digits, `.`, `_`, `-`.
+        let segment_ok = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+                })
+        };
+        if !prefix.is_empty() && !prefix.trim_end_matches('/').split('/').all(segment_ok) {
+            return Err(bad(
+                "the prefix after the host must be lowercase letters, digits, `.`, `_` and `-` between `/`s (e.g. `ghcr.io/team`)",
+            ));
+        }
         Ok(Self {
-            host: host.to_string(),
+            host: host.to_ascii_lowercase(),
             prefix,
             http,
             auth: None,
+            token_auth: BTreeMap::new(),
         })
     }
 
     /// The OCI repository of a package here: `[PREFIX/]namespace/name`.
     pub fn repository(&self, package: &PackageName) -> String {
         format!("{}{}", self.prefix, package.repository())
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.http { "http" } else { "https" }
+    }
+
+    /// The full reference, `SCHEME://HOST[:PORT]/[PREFIX/]`: what the cache
+    /// keys its version records by, so that two prefixes (or schemes) on one
+    /// host never share them.
+    pub fn cache_key(&self) -> String {
+        format!("{}://{}/{}", self.scheme(), self.host, self.prefix)
     }
 }
 
@@ -151,6 +211,15 @@ pub struct WkgAuth {
 }
 
 impl WkgConfig {
+    /// The `[registry."HOST".oci]` table for a host (`host[:port]`; hosts
+    /// compare without case).
+    pub fn oci(&self, host: &str) -> Option<&WkgOci> {
+        self.registry
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(host))
+            .and_then(|(_, r)| r.oci.as_ref())
+    }
+
     /// Where wkg keeps its config: `$XDG_CONFIG_HOME/wasm-pkg/config.toml`
     /// (`~/.config/...` without it).
     pub fn default_path() -> Option<PathBuf> {
@@ -218,23 +287,47 @@ impl RegistryConfig {
         })
     }
 
-    /// The registry that serves `package`.
+    /// The registry that serves `package`, with the credentials wkg's
+    /// config has for it. Credentials configured for HTTPS (no `protocol =
+    /// "http"`) and a registry chosen as `http://HOST` is an error: they are
+    /// never sent in clear text.
     pub fn registry_for(&self, package: &PackageName) -> Result<Registry, RegistryError> {
         let ns = &package.namespace;
         let manifest = self.manifest.as_ref();
-        let chosen = self
+        let wkg_file = || {
+            self.wkg_path
+                .as_ref()
+                .map_or("wkg's config".into(), |p| format!("`{}`", p.display()))
+        };
+        let (chosen, from) = self
             .flag
             .clone()
-            .or_else(|| self.env.clone())
-            .or_else(|| manifest.and_then(|m| m.namespaces.get(ns).cloned()))
-            .or_else(|| manifest.and_then(|m| m.default.clone()))
+            .map(|r| (r, "`--registry`".to_string()))
             .or_else(|| {
-                self.wkg.namespace_registries.get(ns).map(|r| match r {
-                    NamespaceRegistry::Name(n) => n.clone(),
-                    NamespaceRegistry::Table { registry } => registry.clone(),
+                self.env
+                    .clone()
+                    .map(|r| (r, "`AIRLOCK_REGISTRY`".to_string()))
+            })
+            .or_else(|| {
+                manifest
+                    .and_then(|m| m.namespaces.get(ns).cloned())
+                    .map(|r| (r, "the manifest's `[registry] namespaces`".to_string()))
+            })
+            .or_else(|| {
+                manifest
+                    .and_then(|m| m.default.clone())
+                    .map(|r| (r, "the manifest's `[registry] default`".to_string()))
+            })
+            .or_else(|| {
+                self.wkg.namespace_registries.get(ns).map(|r| {
+                    let r = match r {
+                        NamespaceRegistry::Name(n) => n.clone(),
+                        NamespaceRegistry::Table { registry } => registry.clone(),
+                    };
+                    (r, wkg_file())
                 })
             })
-            .or_else(|| self.wkg.default_registry.clone())
+            .or_else(|| self.wkg.default_registry.clone().map(|r| (r, wkg_file())))
             .ok_or_else(|| RegistryError::NoRegistry {
                 namespace: ns.clone(),
                 config: self
@@ -243,21 +336,67 @@ impl RegistryConfig {
                     .map_or("the wkg config".into(), |p| p.display().to_string()),
             })?;
         let mut registry = Registry::parse(&chosen)?;
-        if let Some(oci) = self
-            .wkg
-            .registry
-            .get(&registry.host)
-            .and_then(|r| r.oci.as_ref())
-        {
-            if oci.protocol.as_deref() == Some("http") {
+        if let Some(oci) = self.wkg.oci(&registry.host) {
+            let config_http = self.config_http(&registry.host, oci)?;
+            if config_http {
                 registry.http = true;
             }
-            registry.auth = oci
-                .auth
-                .as_ref()
-                .map(|a| (a.username.clone(), a.password.clone()));
+            if let Some(auth) = &oci.auth {
+                if registry.http && !config_http {
+                    return Err(RegistryError::Downgrade {
+                        host: registry.host.clone(),
+                        chosen,
+                        from,
+                        config: wkg_file(),
+                    });
+                }
+                registry.auth = Some(Credentials {
+                    username: auth.username.clone(),
+                    password: auth.password.clone(),
+                    http: config_http,
+                });
+            }
+        }
+        for (host, settings) in &self.wkg.registry {
+            let host = host.to_ascii_lowercase();
+            let Some(oci) = settings.oci.as_ref() else {
+                continue;
+            };
+            let Some(auth) = &oci.auth else { continue };
+            if host == registry.host {
+                continue;
+            }
+            let http = self.config_http(&host, oci)?;
+            registry.token_auth.insert(
+                host,
+                Credentials {
+                    username: auth.username.clone(),
+                    password: auth.password.clone(),
+                    http,
+                },
+            );
         }
         Ok(registry)
+    }
+
+    /// Whether wkg's config says plain HTTP for a host (`protocol = "http"`);
+    /// anything but `http` and `https` is an error.
+    fn config_http(&self, host: &str, oci: &WkgOci) -> Result<bool, RegistryError> {
+        match oci
+            .protocol
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("https") => Ok(false),
+            Some("http") => Ok(true),
+            Some(other) => Err(RegistryError::Config {
+                path: self.wkg_path.clone().unwrap_or_default(),
+                message: format!(
+                    "`[registry.\"{host}\".oci] protocol = \"{other}\"`: expected `http` or `https`"
+                ),
+            }),
+        }
     }
 }
 
@@ -311,7 +450,15 @@ url = "ignored"
         let r = config.registry_for(&pkg("airlock:stats")).unwrap();
         assert_eq!(r.host, "127.0.0.1:5000");
         assert!(r.http);
-        assert_eq!(r.auth, Some(("u".into(), "p".into())));
+        let auth = r.auth.as_ref().unwrap();
+        assert_eq!(
+            (auth.username.as_str(), auth.password.as_str(), auth.http),
+            ("u", "p", true)
+        );
+        assert!(
+            !format!("{r:?}").contains("\"p\""),
+            "the password is not in Debug output"
+        );
         assert_eq!(
             config.registry_for(&pkg("other:x")).unwrap().host,
             "example.com"
@@ -350,5 +497,158 @@ url = "ignored"
                 .contains("no registry for the namespace `airlock`"),
             "{e}"
         );
+    }
+
+    fn wkg(text: &str) -> RegistryConfig {
+        RegistryConfig {
+            wkg: toml::from_str(text).unwrap(),
+            wkg_path: Some("/home/me/.config/wasm-pkg/config.toml".into()),
+            ..Default::default()
+        }
+    }
+
+    /// Credentials configured for HTTPS are never sent over plain HTTP,
+    /// whichever source names the registry with `http://`.
+    #[test]
+    fn https_credentials_refuse_a_downgrade() {
+        let secure = r#"
+[registry."127.0.0.1:5112".oci]
+auth = { username = "u", password = "p" }
+"#;
+        let set = |config: &mut RegistryConfig, which: usize, value: &str| match which {
+            0 => config.flag = Some(value.into()),
+            1 => config.env = Some(value.into()),
+            2 => {
+                config.manifest = Some(RegistrySection {
+                    default: Some(value.into()),
+                    ..Default::default()
+                })
+            }
+            _ => {
+                config.manifest = Some(RegistrySection {
+                    namespaces: [("airlock".to_string(), value.to_string())].into(),
+                    ..Default::default()
+                })
+            }
+        };
+        for (which, from) in [
+            (0, "`--registry`"),
+            (1, "`AIRLOCK_REGISTRY`"),
+            (2, "the manifest's `[registry] default`"),
+            (3, "the manifest's `[registry] namespaces`"),
+        ] {
+            let mut config = wkg(secure);
+            set(&mut config, which, "http://127.0.0.1:5112/team");
+            let e = config
+                .registry_for(&pkg("airlock:stats"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("registry `127.0.0.1:5112`")
+                    && e.contains("over HTTPS")
+                    && e.contains(from)
+                    && e.contains("`http://127.0.0.1:5112/team`")
+                    && e.contains("refusing to send them in clear text"),
+                "{e}"
+            );
+            // Case does not slip past the config's key either.
+            let mut config = wkg(r#"
+[registry."Registry.Example".oci]
+auth = { username = "u", password = "p" }
+"#);
+            set(&mut config, which, "http://REGISTRY.example");
+            assert!(config.registry_for(&pkg("airlock:stats")).is_err());
+
+            // Over HTTPS (explicit or bare), the credentials are used.
+            for ok in ["https://127.0.0.1:5112", "127.0.0.1:5112/team"] {
+                let mut config = wkg(secure);
+                set(&mut config, which, ok);
+                let r = config.registry_for(&pkg("airlock:stats")).unwrap();
+                assert!(!r.http && r.auth.as_ref().is_some_and(|a| !a.http), "{ok}");
+            }
+        }
+        // A host differing only in case is the same host.
+        let mut config = wkg(secure);
+        config.flag = Some("http://LOCALHOST:1".into());
+        assert_eq!(
+            config.registry_for(&pkg("a:b")).unwrap().host,
+            "localhost:1"
+        );
+
+        // `protocol = "http"`: the user's own config allows plain HTTP.
+        let mut config = wkg(r#"
+[registry."127.0.0.1:5112".oci]
+protocol = "http"
+auth = { username = "u", password = "p" }
+"#);
+        config.flag = Some("http://127.0.0.1:5112".into());
+        let r = config.registry_for(&pkg("airlock:stats")).unwrap();
+        assert!(r.http && r.auth.is_some_and(|a| a.http));
+
+        // No credentials: plain HTTP is the user's choice.
+        let mut config = wkg("");
+        config.flag = Some("http://127.0.0.1:5112".into());
+        let r = config.registry_for(&pkg("airlock:stats")).unwrap();
+        assert!(r.http && r.auth.is_none());
+
+        let mut config = wkg(r#"
+[registry."x".oci]
+protocol = "gopher"
+"#);
+        config.flag = Some("x".into());
+        let e = config.registry_for(&pkg("a:b")).unwrap_err().to_string();
+        assert!(e.contains("expected `http` or `https`"), "{e}");
+    }
+
+    /// Other hosts' credentials are kept apart, for a token service there.
+    #[test]
+    fn other_hosts_credentials_are_kept_apart() {
+        let mut config = wkg(r#"
+[registry."registry.example".oci]
+auth = { username = "reg", password = "p1" }
+[registry."Auth.Example".oci]
+auth = { username = "tok", password = "p2" }
+[registry."plain.example:8080".oci]
+protocol = "http"
+auth = { username = "plain", password = "p3" }
+[registry."noauth.example".oci]
+protocol = "http"
+"#);
+        config.flag = Some("registry.example/team".into());
+        let r = config.registry_for(&pkg("a:b")).unwrap();
+        assert_eq!(r.auth.as_ref().unwrap().username, "reg");
+        let hosts: Vec<_> = r.token_auth.keys().map(String::as_str).collect();
+        assert_eq!(hosts, ["auth.example", "plain.example:8080"]);
+        assert!(!r.token_auth["auth.example"].http);
+        assert!(r.token_auth["plain.example:8080"].http);
+    }
+
+    #[test]
+    fn prefixes_are_repository_paths_and_keys_are_whole() {
+        for bad in [
+            "ghcr.io/Team",
+            "ghcr.io/a/../b",
+            "ghcr.io/a?b",
+            "ghcr.io/a#b",
+            "ghcr.io/a//b",
+            "ghcr.io/a%2fb",
+        ] {
+            assert!(Registry::parse(bad).is_err(), "{bad}");
+        }
+        let keys: Vec<String> = [
+            "ghcr.io/team",
+            "ghcr.io/attacker",
+            "http://ghcr.io/team",
+            "ghcr.io:443/team",
+            "ghcr.io",
+        ]
+        .iter()
+        .map(|r| Registry::parse(r).unwrap().cache_key())
+        .collect();
+        assert_eq!(keys[0], "https://ghcr.io/team/");
+        assert_eq!(keys[2], "http://ghcr.io/team/");
+        assert_eq!(keys[4], "https://ghcr.io/");
+        let unique: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len());
     }
 }

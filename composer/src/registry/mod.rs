@@ -3,9 +3,13 @@
 //!
 //! - [`config`]: which registry serves a namespace (wkg's config file, the
 //!   manifest's `[registry]`, `AIRLOCK_REGISTRY`, `--registry`).
-//! - [`client`]: push, list versions, pull (oci-client on a current-thread runtime).
-//! - [`cache`]: blobs by sha256 and the versions seen, for `--offline`.
-//! - [`resolve`]: a manifest's `package = ...` to a cached file, lock-aware.
+//! - [`client`]: push, list versions, pull (HTTP on a current-thread runtime):
+//!   credentials only to their host over their scheme, bounded and streamed
+//!   downloads, timeouts.
+//! - [`cache`]: blobs by sha256 and the versions seen (keyed by the full
+//!   registry reference), for `--offline`; a private folder per user.
+//! - [`resolve`]: a manifest's `package = ...` to verified bytes (read once)
+//!   and their cached file, lock-aware.
 
 pub mod cache;
 pub mod client;
@@ -144,13 +148,26 @@ impl PackageReq {
 
 /// `sha256:<hex>` of some bytes: the OCI content digest.
 pub fn sha256(bytes: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(bytes);
+    digest_text(sha2::Sha256::digest(bytes))
+}
+
+/// `sha256:<hex>` of a finished sha256 hash (for bytes hashed as they stream).
+pub fn digest_text(hash: impl AsRef<[u8]>) -> String {
     let mut out = String::with_capacity(71);
     out.push_str("sha256:");
-    for b in digest {
+    for b in hash.as_ref() {
         out.push_str(&format!("{b:02x}"));
     }
     out
+}
+
+/// Whether `text` is a digest Airlock accepts: `sha256:` and 64 lowercase hex digits.
+pub fn is_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
 }
 
 /// Anything that goes wrong with a registry, a package reference or the cache.
@@ -201,6 +218,50 @@ pub enum RegistryError {
         reference: String,
         /// The client's message (with its causes).
         message: String,
+    },
+    /// Credentials configured for HTTPS, and a registry chosen over plain HTTP.
+    #[error(
+        "registry `{host}`: {config} has credentials for `{host}` over HTTPS, but {from} says `{chosen}`: refusing to send them in clear text; name the registry `{host}` or `https://{host}` there"
+    )]
+    Downgrade {
+        /// The registry host.
+        host: String,
+        /// The registry as written.
+        chosen: String,
+        /// Where it was written (`--registry`, the manifest, ...).
+        from: String,
+        /// wkg's config file.
+        config: String,
+    },
+    /// A registry sent, announced or listed more than a limit allows.
+    #[error("registry `{registry}`: `{reference}`: {problem}")]
+    Limit {
+        /// The registry host.
+        registry: String,
+        /// The OCI reference or repository.
+        reference: String,
+        /// What went over which limit, and how to raise it.
+        problem: String,
+    },
+    /// An environment setting that does not parse.
+    #[error("`{name}={value}`: {problem}")]
+    Setting {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What was expected.
+        problem: String,
+    },
+    /// The cache folder is not private to this user.
+    #[error(
+        "the cache `{path}` is not safe to use: {problem}; set `AIRLOCK_CACHE_DIR` (or `XDG_CACHE_HOME` or `HOME`) to a folder of your own, or pass `--cache-dir`"
+    )]
+    UnsafeCache {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
     },
     /// No published version meets the requirement.
     #[error("no version of `{package}` in `{registry}` meets `{req}`; available: {available}")]

@@ -1,12 +1,17 @@
-//! Turns `package = "ns:name@REQ"` into a component file in the cache: the
-//! locked version and digest when the lock has a usable entry, else the
-//! highest published version that meets the requirement.
+//! Turns `package = "ns:name@REQ"` into a component's verified bytes (and
+//! its file in the cache): the locked version and digest when the lock has a
+//! usable entry, else the highest published version that meets the requirement.
 //!
 //! A locked digest already in the cache is used without asking the registry
 //! (so a warm cache works offline). Otherwise the locked version is pulled by
-//! its tag, and content that does not hash to the locked digest is an error.
+//! its tag, and content that does not hash to the locked digest is an error
+//! (found from the manifest, before downloading).
+//!
+//! The bytes are read once: [`Resolved::bytes`] are the bytes that hashed to
+//! [`Resolved::digest`] (as read from the cache, or as they arrived); the
+//! lock check and the composition use them, never the cached file again.
 
-use super::cache::Cache;
+use super::cache::{Blob, Cache};
 use super::client::Client;
 use super::config::{Registry, RegistryConfig};
 use super::{PackageRef, PackageReq, RegistryError};
@@ -15,6 +20,7 @@ use crate::lock::{LockError, LockedComponent};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A resolved registry component.
@@ -24,8 +30,21 @@ pub struct Resolved {
     pub package: PackageRef,
     /// Its content digest.
     pub digest: String,
-    /// The cached file.
+    /// The cached file (for messages; its content may have changed since).
     pub path: PathBuf,
+    /// The bytes that hash to `digest`: use these, not the file.
+    pub bytes: Arc<[u8]>,
+}
+
+impl Resolved {
+    fn new(package: PackageRef, blob: Blob) -> Self {
+        Self {
+            package,
+            digest: blob.digest,
+            path: blob.path,
+            bytes: blob.bytes,
+        }
+    }
 }
 
 /// Resolves and fetches registry components, with progress lines on `progress`.
@@ -82,12 +101,8 @@ impl<'a> Resolver<'a> {
             && !update
             && req.req.matches(&package.version)
         {
-            if let Some(path) = self.cache.get(digest)? {
-                return Ok(Resolved {
-                    package: package.clone(),
-                    digest: digest.clone(),
-                    path,
-                });
+            if let Some(blob) = self.cache.get(digest)? {
+                return Ok(Resolved::new(package.clone(), blob));
             }
             if self.offline {
                 return Err(RegistryError::NotCached {
@@ -99,7 +114,7 @@ impl<'a> Resolver<'a> {
             return self.fetch(instance, &registry, package, Some(digest));
         }
         let version = if self.offline {
-            let seen = self.cache.versions(&registry.host, &req.name)?;
+            let seen = self.cache.versions(&registry, &req.name)?;
             let Some(v) = req.best(seen.keys()).cloned() else {
                 return Err(RegistryError::NotCached {
                     what: format!(
@@ -134,28 +149,27 @@ impl<'a> Resolver<'a> {
             .filter(|(p, _)| *p == package)
             .map(|(_, d)| d.as_str());
         if self.offline {
-            let seen = self.cache.versions(&registry.host, &req.name)?;
+            let seen = self.cache.versions(&registry, &req.name)?;
             let digest = seen[&package.version].clone();
             if let Some(expected) = expected {
                 self.check_digest(instance, &package, expected, &digest)?;
             }
-            let path = self
+            let blob = self
                 .cache
                 .get(&digest)?
                 .ok_or_else(|| RegistryError::NotCached {
                     what: format!("no copy of `{package}` ({digest})"),
                     cache: self.cache.root().to_path_buf(),
                 })?;
-            return Ok(Resolved {
-                package,
-                digest,
-                path,
-            });
+            return Ok(Resolved::new(package, blob));
         }
         let expected = expected.map(str::to_string);
         self.fetch(instance, &registry, &package, expected.as_deref())
     }
 
+    /// Reads the version's manifest; unless the layer is cached already,
+    /// streams it into the cache (hashed as it is written, bounded by its
+    /// declared size); records the version.
     fn fetch(
         &mut self,
         instance: &str,
@@ -168,25 +182,31 @@ impl<'a> Resolver<'a> {
             "fetching `{package}` from `{registry}` for `{instance}`"
         );
         let start = Instant::now();
-        let pulled = self.client(registry)?.pull(package)?;
+        let client = self.client(registry)?;
+        let layer = client.layer(package)?;
+        // A moved tag is found from the manifest: nothing is downloaded.
+        if let Some(expected) = expected {
+            self.check_digest(instance, package, expected, &layer.digest)?;
+        }
+        let blob = match self.cache.get(&layer.digest)? {
+            Some(blob) => blob,
+            None => {
+                let mut writer = self.cache.writer()?;
+                self.client(registry)?
+                    .download(package, &layer, &mut writer)?;
+                writer.commit(&layer.digest)?
+            }
+        };
         let _ = writeln!(
             self.progress,
             "fetched `{package}`: {:.1} KiB in {} ms, {}",
-            pulled.bytes.len() as f64 / 1024.0,
+            blob.bytes.len() as f64 / 1024.0,
             start.elapsed().as_millis(),
-            pulled.digest
+            blob.digest
         );
-        if let Some(expected) = expected {
-            self.check_digest(instance, package, expected, &pulled.digest)?;
-        }
-        let (digest, path) = self.cache.put(&pulled.bytes)?;
         self.cache
-            .record_version(&registry.host, &package.name, &package.version, &digest)?;
-        Ok(Resolved {
-            package: package.clone(),
-            digest,
-            path,
-        })
+            .record_version(registry, &package.name, &package.version, &blob.digest)?;
+        Ok(Resolved::new(package.clone(), blob))
     }
 
     fn check_digest(
@@ -210,7 +230,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn client(&mut self, registry: &Registry) -> Result<&Client, RegistryError> {
-        let key = format!("{}|{}|{}", registry.host, registry.prefix, registry.http);
+        let key = registry.cache_key();
         if !self.clients.contains_key(&key) {
             self.clients.insert(key.clone(), Client::new(registry)?);
         }

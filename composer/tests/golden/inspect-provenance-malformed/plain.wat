@@ -1,0 +1,4 @@
+;; A component whose provenance section is not JSON: a warning, not a failure.
+(component
+  (@custom "airlock-provenance" "not json")
+)
