@@ -2,7 +2,8 @@
 //! Host-bound imports are left unsatisfied, so wac turns them into imports of
 //! the output (merged by name: versions were normalised beforehand).
 
-use crate::plan::{Fate, Plan};
+use crate::pipeline::{is_types_only, types_only_key};
+use crate::plan::{Fate, InstancePlan, Plan};
 use std::collections::{BTreeMap, HashMap};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};
@@ -59,40 +60,24 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
 
     for (index, inst) in plan.instances.iter().enumerate() {
         let node = nodes[inst.name.as_str()];
-        // The instance's own virtual component, if any, sits beside it.
+        // The instance's types-only views, then its denial component, beside it.
+        let view_key = types_only_key(&inst.name);
+        let view_node = match inputs.virtuals.get(view_key.as_str()) {
+            Some(bytes) => {
+                let label = format!("airlock:t{index}-{}", package_label(&inst.name));
+                Some(stub_node(
+                    &mut graph, &nodes, inst, &label, &view_key, bytes, None,
+                )?)
+            }
+            None => None,
+        };
         let virtual_node = match inputs.virtuals.get(inst.name.as_str()) {
             Some(bytes) => {
                 let label = format!("airlock:d{index}-{}", package_label(&inst.name));
-                let pkg = register(&mut graph, &label, bytes)?;
-                let vnode = graph.instantiate(pkg);
-                graph.set_node_name(vnode, format!("{} (denials)", inst.name));
-                // Its imports (type dependencies) come from where the instance's do.
-                let wanted: Vec<String> = graph.types()[graph[pkg].ty()]
-                    .imports
-                    .keys()
-                    .cloned()
-                    .collect();
-                for name in wanted {
-                    let fate = inst
-                        .imports
-                        .iter()
-                        .find(|i| i.name == name)
-                        .map(|i| &i.fate);
-                    if let Some(Fate::Linked { provider, export }) = fate {
-                        let src = graph
-                            .alias_instance_export(nodes[provider.as_str()], export)
-                            .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?;
-                        graph
-                            .set_instantiation_argument(vnode, &name, src)
-                            .map_err(|e| {
-                                err(
-                                    &format!("wire `{name}` of the denials of `{}`", inst.name),
-                                    e,
-                                )
-                            })?;
-                    }
-                }
-                Some(vnode)
+                let name = format!("{} (denials)", inst.name);
+                Some(stub_node(
+                    &mut graph, &nodes, inst, &label, &name, bytes, view_node,
+                )?)
             }
             None => None,
         };
@@ -104,8 +89,12 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
                         .alias_instance_export(p, export)
                         .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?
                 }
-                Fate::Denied { .. } => {
-                    let v = virtual_node.ok_or_else(|| ComposeError {
+                fate @ Fate::Denied { .. } => {
+                    let v = match is_types_only(fate) {
+                        true => view_node,
+                        false => virtual_node,
+                    };
+                    let v = v.ok_or_else(|| ComposeError {
                         message: format!(
                             "`{}` has denied imports but no denial component",
                             inst.name
@@ -170,6 +159,49 @@ pub fn output_exports(plan: &Plan) -> Result<Vec<(&str, &str)>, ComposeError> {
         }
     }
     Ok(out)
+}
+
+/// Instantiates one of `inst`'s synthesized components (its denials or its
+/// types-only views) as node `name`. Its imports (type dependencies) come
+/// from where the instance's do: a provider, the instance's types-only views
+/// (`views`), or else the host.
+fn stub_node(
+    graph: &mut CompositionGraph,
+    nodes: &BTreeMap<&str, NodeId>,
+    inst: &InstancePlan,
+    label: &str,
+    name: &str,
+    bytes: &[u8],
+    views: Option<NodeId>,
+) -> Result<NodeId, ComposeError> {
+    let pkg = register(graph, label, bytes)?;
+    let node = graph.instantiate(pkg);
+    graph.set_node_name(node, name);
+    let wanted: Vec<String> = graph.types()[graph[pkg].ty()]
+        .imports
+        .keys()
+        .cloned()
+        .collect();
+    for import in wanted {
+        let fate = inst
+            .imports
+            .iter()
+            .find(|i| i.name == import)
+            .map(|i| &i.fate);
+        let source = match fate {
+            Some(Fate::Linked { provider, export }) => graph
+                .alias_instance_export(nodes[provider.as_str()], export)
+                .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?,
+            Some(f) if is_types_only(f) && views.is_some() => graph
+                .alias_instance_export(views.expect("checked"), &import)
+                .map_err(|e| err(&format!("alias the view of `{import}`"), e))?,
+            _ => continue,
+        };
+        graph
+            .set_instantiation_argument(node, &import, source)
+            .map_err(|e| err(&format!("wire `{import}` of `{name}`"), e))?;
+    }
+    Ok(node)
 }
 
 fn register(

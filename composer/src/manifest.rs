@@ -3,6 +3,9 @@
 //! are rejected with their line number (serde + toml spans).
 
 use serde::Deserialize;
+
+/// The manifest's usual file name, found in the current folder when none is given.
+pub const FILE_NAME: &str = "airlock.toml";
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

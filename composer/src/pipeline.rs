@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::inspect::{self, Decoded};
 use crate::names::InterfaceName;
 use crate::normalize::Renames;
-use crate::plan::{self, Fate, Plan};
+use crate::plan::{self, Fate, ImportPlan, Plan};
 use crate::report::Report;
 use crate::spec::CompositionSpec;
 use crate::{compose, verify};
@@ -125,7 +125,7 @@ fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
     let mut errors = Vec::new();
     let mut raw = read_all(spec).unwrap_or_default();
     for inst in spec.instances.iter().skip(raw.len()) {
-        match read(&inst.path, inst.builtin)
+        match read(&inst.path, inst.bytes())
             .and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d)))
         {
             Ok(pair) => raw.push(pair),
@@ -177,10 +177,10 @@ type File = (Vec<u8>, Decoded);
 /// Reads and decodes each distinct file once, on every core; `None` if any
 /// fails (the caller then reads them one by one and reports every error).
 fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
-    let mut paths: Vec<(&Path, Option<&'static [u8]>)> = spec
+    let mut paths: Vec<(&Path, Option<&[u8]>)> = spec
         .instances
         .iter()
-        .map(|i| (i.path.as_path(), i.builtin))
+        .map(|i| (i.path.as_path(), i.bytes()))
         .collect();
     paths.sort();
     paths.dedup();
@@ -218,7 +218,7 @@ fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
             .iter()
             .map(|inst| {
                 let i = paths
-                    .binary_search(&(inst.path.as_path(), inst.builtin))
+                    .binary_search(&(inst.path.as_path(), inst.bytes()))
                     .expect("every path was read");
                 files[i].clone()
             })
@@ -226,16 +226,21 @@ fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
     )
 }
 
-/// A component's bytes: built into airlock (an interposer) or read from its file.
-fn read(path: &Path, builtin: Option<&'static [u8]>) -> Result<Vec<u8>, inspect::InspectError> {
-    match builtin {
+/// A component's bytes: built into airlock (an interposer), verified when
+/// resolved from a registry, or read from its file.
+fn read(path: &Path, bytes: Option<&[u8]>) -> Result<Vec<u8>, inspect::InspectError> {
+    match bytes {
         Some(bytes) => Ok(bytes.to_vec()),
         None => inspect::read(path),
     }
 }
 
-/// Synthesizes one denial component per instance that has denied imports, and
-/// records in the plan what each denied function does.
+/// Synthesizes, per instance, one denial component for its denied imports and
+/// one more for its types-only views (see [`types_only_key`]), and records in
+/// the plan what each denied function does. The views are apart because an
+/// interface the denial component imports from the host may use their types
+/// (`wasi:http/types` uses `wasi:clocks/monotonic-clock`): one component
+/// cannot both import what the host's interface uses and export the view.
 fn virtualize(
     plan: &mut Plan,
     spec: &CompositionSpec,
@@ -243,41 +248,60 @@ fn virtualize(
 ) -> Result<BTreeMap<String, Vec<u8>>, Error> {
     let mut out = BTreeMap::new();
     for inst in &mut plan.instances {
-        let denied: Vec<String> = inst
-            .imports
-            .iter()
-            .filter(|i| matches!(i.fate, Fate::Denied { .. }))
-            .map(|i| i.name.clone())
-            .collect();
-        if denied.is_empty() {
-            continue;
-        }
         let index = spec
             .instances
             .iter()
             .position(|s| s.name == inst.name)
             .expect("planned instances are in the spec");
-        let stub = crate::deny::deny_imports(
-            &decoded[index].resolve,
-            decoded[index].world,
-            &denied,
-            &inst.name,
-            &spec.instances[index].virtuals,
-        )
-        .map_err(|e| Error::Virtualize {
-            instance: inst.name.clone(),
-            message: format!("{e:#}"),
-        })?;
-        for import in &mut inst.imports {
-            if let Fate::Denied { functions, .. } = &mut import.fate
-                && let Some(fates) = stub.functions.get(&import.name)
-            {
-                functions.clone_from(fates);
+        let (views, denied): (Vec<&ImportPlan>, Vec<&ImportPlan>) = inst
+            .imports
+            .iter()
+            .filter(|i| matches!(i.fate, Fate::Denied { .. }))
+            .partition(|i| is_types_only(&i.fate));
+        let groups = [
+            (inst.name.clone(), names(&denied)),
+            (types_only_key(&inst.name), names(&views)),
+        ];
+        for (key, group) in groups {
+            if group.is_empty() {
+                continue;
             }
+            let stub = crate::deny::deny_imports(
+                &decoded[index].resolve,
+                decoded[index].world,
+                &group,
+                &inst.name,
+                &spec.instances[index].virtuals,
+            )
+            .map_err(|e| Error::Virtualize {
+                instance: inst.name.clone(),
+                message: format!("{e:#}"),
+            })?;
+            for import in &mut inst.imports {
+                if let Fate::Denied { functions, .. } = &mut import.fate
+                    && let Some(fates) = stub.functions.get(&import.name)
+                {
+                    functions.clone_from(fates);
+                }
+            }
+            out.insert(key, stub.bytes);
         }
-        out.insert(inst.name.clone(), stub.bytes);
     }
     Ok(out)
+}
+
+fn names(imports: &[&ImportPlan]) -> Vec<String> {
+    imports.iter().map(|i| i.name.clone()).collect()
+}
+
+/// True for a types-only view of a type dependency.
+pub fn is_types_only(fate: &Fate) -> bool {
+    matches!(fate, Fate::Denied { reason, .. } if reason == "types-only")
+}
+
+/// The key (and instance name in the output) of an instance's types-only views.
+pub fn types_only_key(instance: &str) -> String {
+    format!("{instance} (types only)")
 }
 
 /// Records the output package name and version (`ns:name@1.2.3`) in the output's metadata.
@@ -303,7 +327,11 @@ fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error>
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename,
-/// so a failure never leaves a partial output.
+/// so a failure never leaves a partial output. The rename replaces the entry
+/// `path` itself (a symlink there is replaced, its target is not written).
+/// The file gets ordinary permissions: an existing file's read/write/execute
+/// bits (through a symlink, its target's), never its setuid, setgid or sticky
+/// bits; a new file `0o644` less the umask.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;
     let write_err = |source| Error::Write {
@@ -323,16 +351,26 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     // tempfile's errors name the random temporary file; report the output path only.
     let write_err =
         |e: std::io::Error| write_err(std::io::Error::new(e.kind(), e.kind().to_string()));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    let mut builder = tempfile::Builder::new();
+    // The permission bits to keep: an existing file's, masked to rwx for
+    // user, group and others.
+    #[cfg(unix)]
+    let kept = {
+        use std::os::unix::fs::PermissionsExt;
+        let kept = std::fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777);
+        // Created with at most the final bits (the umask narrows them), so
+        // the temporary file is never more open than the output will be.
+        builder.permissions(std::fs::Permissions::from_mode(kept.unwrap_or(0o644)));
+        kept
+    };
+    let mut tmp = builder.tempfile_in(dir).map_err(write_err)?;
     tmp.write_all(bytes).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
-    // Temporary files are private (0600); the output is an ordinary file.
     #[cfg(unix)]
-    {
+    if let Some(mode) = kept {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))
             .map_err(write_err)?;

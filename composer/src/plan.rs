@@ -206,6 +206,16 @@ pub enum Problem {
         /// The type it takes from there.
         ty: String,
     },
+    /// A WASI interface that a granted one needs from the host declares
+    /// functions WASI's own WIT does not have (at its semver track).
+    ForgedFunctions {
+        /// The instance.
+        instance: String,
+        /// The interface.
+        import: String,
+        /// The functions WASI does not have.
+        functions: Vec<String>,
+    },
     /// Interfaces use each other's types in a cycle (possible only when
     /// components declare the same names differently).
     UseCycle {
@@ -358,6 +368,22 @@ impl fmt::Display for Problem {
                 "`{instance}` declares that `{import}` uses type `{ty}` of `{dependency}`, which WASI's \
                  own `{import}` does not (at its semver track); the component's WIT is forged or \
                  mismatched, and it is refused"
+            ),
+            Problem::ForgedFunctions {
+                instance,
+                import,
+                functions,
+            } => write!(
+                f,
+                "`{instance}` declares functions in `{import}` that WASI's own `{import}` does not \
+                 have: {}; it needs `{import}` from the host for a granted interface's types, and \
+                 the host's would reach it under those names: the component's WIT is forged or \
+                 newer than airlock knows, and it is refused",
+                functions
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Problem::UseCycle {
                 interfaces,
@@ -591,6 +617,24 @@ fn plan_instance(
                 );
                 stack.push((dep, of.clone()));
             } else if genuine {
+                // The host's functions reach the library as they are declared:
+                // only those WASI's own WIT has (none of them ambient, above).
+                let known = wasi_deps::known(&dep_parsed).map(|k| &k.functions);
+                let forged: Vec<String> = dec.resolve.interfaces[dep]
+                    .functions
+                    .keys()
+                    .filter(|f| known.is_some_and(|k| !k.contains(*f)))
+                    .cloned()
+                    .collect();
+                if !forged.is_empty() {
+                    reported.insert(dep_name.clone());
+                    problems.insert(Problem::ForgedFunctions {
+                        instance: inst.name.clone(),
+                        import: dep_name,
+                        functions: forged,
+                    });
+                    continue;
+                }
                 fates.insert(dep_name.clone(), Fate::GrantedDependency { of: of.clone() });
                 stack.push((dep, of.clone()));
             } else if user.as_ref().is_some_and(|u| wasi_deps::known(u).is_some()) {

@@ -159,57 +159,55 @@ impl Report {
         out
     }
 
-    /// Denied functions that trap where a program may well call them: one
-    /// warning each, naming the function and what avoids the trap. A denied
-    /// exit and `get-random-u64` trap by design and are left out; so are
-    /// explicit denials (the user asked).
+    /// Denied standard streams that trap when asked for (their result is a
+    /// host stream, which a denial cannot make, e.g. `get-stdin` while stdout
+    /// is granted and so `wasi:io` comes from the host): one warning each,
+    /// naming the function and what avoids the trap. Built-in interposers
+    /// (`NAME.KIND`) deny by design and are left out.
     pub fn trap_warnings(&self) -> Vec<String> {
+        let names: Vec<&str> = self
+            .plan
+            .instances
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        let builtin = |name: &str| {
+            name.rsplit_once('.')
+                .is_some_and(|(owner, _)| names.contains(&owner))
+        };
         let mut warnings = Vec::new();
-        for inst in &self.plan.instances {
+        for inst in self.plan.instances.iter().filter(|i| !builtin(&i.name)) {
             for import in &inst.imports {
-                let Fate::Denied {
-                    reason, functions, ..
-                } = &import.fate
-                else {
+                let Fate::Denied { functions, .. } = &import.fate else {
                     continue;
                 };
-                if reason == "explicit" {
+                let Some(name) = crate::names::InterfaceName::parse(&import.name) else {
                     continue;
-                }
-                let parsed = crate::names::InterfaceName::parse(&import.name);
-                let Some(name) = parsed.filter(|n| n.is_wasi()) else {
-                    continue;
+                };
+                let stream = match name.unversioned().as_str() {
+                    "wasi:cli/stdin" => "stdin",
+                    "wasi:cli/stdout" => "stdout",
+                    "wasi:cli/stderr" => "stderr",
+                    _ => continue,
                 };
                 let track = name
                     .version
                     .as_ref()
                     .map(|v| format!("@{}.{}", v.major, v.minor))
                     .unwrap_or_default();
-                let unversioned = name.unversioned();
                 for (function, behaviour) in functions {
-                    let by_design = unversioned == "wasi:cli/exit" || function == "get-random-u64";
-                    if !behaviour.starts_with("trap") || by_design {
+                    if !behaviour.starts_with("trap") {
                         continue;
                     }
-                    let stream = match unversioned.as_str() {
-                        "wasi:cli/stdin" => Some("stdin"),
-                        "wasi:cli/stdout" => Some("stdout"),
-                        "wasi:cli/stderr" => Some("stderr"),
-                        _ => None,
-                    };
-                    let avoid = match stream {
-                        Some(s) => format!(
-                            "grant it (`--allow {unversioned}{track}`), or give `{}` a closed \
-                             stream (`{s} = \"deny\"`, `--set {}.{s}=deny`)",
-                            inst.name, inst.name
-                        ),
-                        None => {
-                            format!("grant it (`--allow {unversioned}{track}`) if it must work")
-                        }
-                    };
                     warnings.push(format!(
-                        "`{}` traps if it calls `{function}` of `{}` ({behaviour}, denied): {avoid}",
-                        inst.name, import.name
+                        "`{}` traps if it calls `{function}` of `{}` (denied, and a stream needs \
+                         the host): grant it (`--allow {}{track}`), or give `{}` a closed stream \
+                         (`{stream} = \"deny\"`, `--set {}.{stream}=deny`)",
+                        inst.name,
+                        import.name,
+                        name.unversioned(),
+                        inst.name,
+                        inst.name
                     ));
                 }
             }

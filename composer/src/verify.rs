@@ -221,7 +221,12 @@ pub fn check_instances(
     let mut violations = BTreeSet::new();
     let mut seen = BTreeSet::new();
     for (name, reached) in &reach.instances {
-        let owner = name.strip_suffix(" (denials)").unwrap_or(name);
+        // Synthesized components (denials, types-only views) are held to
+        // their instance's rules.
+        let synthesized = name
+            .strip_suffix(" (denials)")
+            .or_else(|| name.strip_suffix(" (types only)"));
+        let owner = synthesized.unwrap_or(name);
         let Some(inst) = spec.instance(owner) else {
             violations.insert(ReachViolation {
                 instance: name.clone(),

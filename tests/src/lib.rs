@@ -2,6 +2,8 @@
 //! composing the example app with a tweaked policy, and reading an output's
 //! imports straight from its bytes (independently of the composer's plan).
 
+pub mod cli;
+pub mod hostile;
 pub mod net;
 pub mod probe;
 pub mod randgen;

@@ -1637,8 +1637,8 @@ pub fn wasi_model() -> Result<&'static WasiModel> {
 }
 
 /// Instance by instance, from the output bytes (`airlock::reach`): every host
-/// import that reaches an instance of `spec` (or its `NAME (denials)`
-/// component, held to NAME's rules) must be granted to it (its grant and the
+/// import that reaches an instance of `spec` (or its `NAME (denials)` and
+/// `NAME (types only)` components, held to NAME's rules) must be granted to it (its grant and the
 /// allow-list match the import, its deny does not), or be a genuine WASI type
 /// dependency of such an import (per `model`, both on the vendored track) of
 /// which only functions that act on handles arrive. `declared` gives each
@@ -1666,7 +1666,10 @@ pub fn check_reach(
         }
     }
     for (name, reached) in &reach.instances {
-        let owner = name.strip_suffix(" (denials)").unwrap_or(name);
+        let owner = name
+            .strip_suffix(" (denials)")
+            .or_else(|| name.strip_suffix(" (types only)"))
+            .unwrap_or(name);
         let Some(inst) = spec.instances.iter().find(|i| i.name == owner) else {
             if !reached.is_empty() {
                 problems.push(format!(

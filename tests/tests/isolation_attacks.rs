@@ -368,13 +368,24 @@ fn assert_forged(
 /// The audit lines of component `name`.
 fn audit_of(audit: &str, name: &str) -> Vec<String> {
     let header = format!("component `{name}`");
-    audit
+    let mut entries: Vec<String> = Vec::new();
+    for line in audit
         .lines()
         .skip_while(|l| *l != header)
         .skip(1)
         .take_while(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect()
+    {
+        // An import's entry goes on over lines indented further (the audit
+        // wraps at 80 columns).
+        match entries.last_mut() {
+            Some(entry) if line.starts_with("      ") => {
+                entry.push(' ');
+                entry.push_str(line.trim());
+            }
+            _ => entries.push(line.to_string()),
+        }
+    }
+    entries
 }
 
 /// The fate of `instance`'s import whose unversioned name is `import`.

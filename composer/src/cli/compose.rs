@@ -1,39 +1,50 @@
 //! `airlock compose`: build the output component and print its audit.
 
-use super::{Format, print_report};
+use super::Format;
 use crate::error::Error;
 use crate::manifest::Manifest;
 use crate::pipeline;
 use crate::spec::CompositionSpec;
 use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `airlock compose`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
+  airlock compose                      # ./airlock.toml, as cargo finds Cargo.toml
   airlock compose --manifest airlock.toml -o app.wasm
   airlock compose app.wasm --plug stats.wasm --plug telemetry.wasm \\
-      --allow 'wasi:cli/std*@0.2' --allow 'wasi:io/*@0.2' -o app.composed.wasm
-  airlock compose app.wasm --plug kv.wasm --deny 'demo:cache/*' -o out.wasm --format json
-  airlock compose app.wasm --plug telemetry.wasm --allow 'wasi:cli/environment@0.2' --allow 'wasi:clocks/wall-clock@0.2' \\
-      --set 'telemetry.env-from-host=[\"LANG\"]' --set telemetry.clock=offset:+3600 -o out.wasm
+      --allow 'wasi:cli/std*@0.2' --allow 'wasi:io/*@0.2' \\
+      -o app.composed.wasm
+  airlock compose app.wasm --plug kv.wasm --deny 'demo:cache/*' \\
+      -o out.wasm --format json
+  airlock compose app.wasm --plug telemetry.wasm \\
+      --allow 'wasi:cli/environment@0.2' \\
+      --allow 'wasi:clocks/wall-clock@0.2' \\
+      --set 'telemetry.env-from-host=[\"LANG\"]' \\
+      --set telemetry.clock=offset:+3600 -o out.wasm
   airlock compose markdown.wasm --plug text.wasm --plug stats.wasm \\
       --export text --export stats -o libraries.wasm
-  airlock compose -m airlock.toml --offline          # registry components from the cache only
-  airlock compose -m airlock.toml --update-lock      # accept new capabilities in airlock.lock
+  airlock compose -m airlock.toml --offline     # registry components: cache
+  airlock compose -m airlock.toml --update-lock # accept new capabilities
 
 With a manifest, `airlock.lock` beside it pins registry components and records
-every component's imports; a new import fails with exit code 3 until accepted.
+every component's imports and the functions it uses from each; a new import,
+or a new or changed function, fails with exit code 3 until accepted.
+
+The output never replaces an input component, the manifest, `airlock.lock` or
+anything in the component cache (by any path, symlink or hard link), and is
+written with ordinary permissions (never setuid, setgid or sticky).
 
 Exit codes: 0 composed, 1 error, 2 usage, 3 the policy or the capability lock is not met.")]
 pub struct ComposeArgs {
     /// The manifest (`airlock.toml`) describing the components and the policy.
     #[arg(long, short = 'm', conflicts_with_all = ["root", "plug", "allow", "grant", "deny", "export"])]
     pub manifest: Option<PathBuf>,
-    /// The root component (plug form): its exports become the output's exports.
-    #[arg(required_unless_present = "manifest")]
+    /// The root component (plug form): its exports become the output's
+    /// exports. Without it and without `--manifest`, `./airlock.toml` is used.
     pub root: Option<PathBuf>,
     /// A library component whose exports satisfy the root's (or another plug's) imports.
     #[arg(long, value_name = "LIB.wasm")]
@@ -64,6 +75,9 @@ pub struct ComposeArgs {
     /// Print the audit as JSON (same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// Print only the summary: one line per component.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Accept capabilities that `airlock.lock` does not list yet, and move
     /// registry components to the newest versions that meet their requirements.
     #[arg(long, requires = "manifest")]
@@ -110,43 +124,35 @@ pub fn load_spec(
 }
 
 /// Runs `airlock compose`; returns the exit code.
-pub fn run(args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+pub fn run(mut args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, Error> {
+    if args.manifest.is_none() && args.root.is_none() {
+        args.manifest = Some(super::default_manifest()?);
+    }
     let (mut spec, default_out) = load_spec(args.manifest.as_ref(), Some(&args))?;
-    let lock = match &args.manifest {
-        Some(m) => Some(super::lock::prepare(
-            m,
-            &mut spec,
-            &args.registry,
-            args.update_lock,
-            err,
-        )?),
-        None => None,
-    };
     let out_path = match (&args.output, default_out) {
         (Some(o), _) => o.clone(),
         (None, Some(d)) => d,
         (None, None) => return Err(Error::Usage("the plug form needs `-o OUT.wasm`".into())),
     };
-    // Never overwrite an input: a failure later would destroy it.
-    if let Some(input) = spec
-        .instances
-        .iter()
-        .find(|i| same_file(&i.path, &out_path))
-    {
-        return Err(Error::Usage(format!(
-            "the output `{}` is the input of component `{}`; choose another output path",
-            out_path.display(),
-            input.name
-        )));
-    }
-    if let Some(manifest) = &args.manifest
-        && same_file(manifest, &out_path)
-    {
-        return Err(Error::Usage(format!(
-            "the output `{}` is the manifest; choose another output path",
-            out_path.display()
-        )));
-    }
+    let cache = super::lock::cache_root(&args.registry);
+    // Refused before anything is fetched, and again once registry components
+    // point at their cached files.
+    refuse_protected_output(&out_path, &spec, args.manifest.as_deref(), cache.as_deref())?;
+    let lock = match &args.manifest {
+        Some(m) => Some(super::lock::prepare(
+            m,
+            &mut spec,
+            &args.registry,
+            if args.update_lock {
+                super::lock::Accept::Everything
+            } else {
+                super::lock::Accept::Nothing
+            },
+            err,
+        )?),
+        None => None,
+    };
+    refuse_protected_output(&out_path, &spec, args.manifest.as_deref(), cache.as_deref())?;
     let composed = pipeline::compose(&spec)?;
     pipeline::write_atomically(&out_path, &composed.bytes)?;
     if let Some(lock) = &lock
@@ -155,20 +161,100 @@ pub fn run(args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     {
         let _ = writeln!(err, "info: updated `{}`", lock.path.display());
     }
-    print_report(
-        out,
-        &composed.report,
-        if args.json { Format::Json } else { args.format },
-    );
-    if matches!(args.format, Format::Text) && !args.json {
-        let _ = writeln!(out, "wrote {}", out_path.display());
-    }
+    super::print_audit(out, &composed.report, args.format, args.json, args.quiet);
+    super::print_trap_warnings(err, &composed.report);
+    let _ = writeln!(err, "wrote {}", out_path.display());
     Ok(0)
 }
 
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+/// Refuses an output path that would replace what the composition depends
+/// on: an input component, the manifest, the capability lock, or anything in
+/// the component cache; by any spelling of the path, through a symlink, or
+/// as a hard link. A later failure (or the next run) would otherwise lose it.
+fn refuse_protected_output(
+    out: &Path,
+    spec: &CompositionSpec,
+    manifest: Option<&Path>,
+    cache: Option<&Path>,
+) -> Result<(), Error> {
+    let refuse = |what: String| {
+        Err(Error::Usage(format!(
+            "the output `{}` is {what}; choose another output path",
+            out.display()
+        )))
+    };
+    let output = FileId::of(out);
+    // Never overwrite an input: a failure later would destroy it.
+    for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
+        if output.same(&FileId::of(&inst.path)) {
+            return refuse(format!("the input of component `{}`", inst.name));
+        }
+    }
+    if let Some(manifest) = manifest {
+        if output.same(&FileId::of(manifest)) {
+            return refuse("the manifest".into());
+        }
+        let lock = crate::lock::LockFile::path_for(manifest);
+        if output.same(&FileId::of(&lock)) {
+            return refuse(format!("the capability lock `{}`", lock.display()));
+        }
+    }
+    if let Some(cache) = cache
+        && let Ok(cache_dir) = cache.canonicalize()
+        && output.names.iter().any(|n| n.starts_with(&cache_dir))
+    {
+        return refuse(format!("inside the component cache `{}`", cache.display()));
+    }
+    // Wherever it is, a file of that name is taken for a capability lock.
+    if out
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case(crate::lock::FILE_NAME))
+    {
+        return refuse(format!(
+            "named `{}`, the name of a capability lock",
+            crate::lock::FILE_NAME
+        ));
+    }
+    Ok(())
+}
+
+/// What a path names on disk: the directory entry a write replaces, the
+/// file it resolves to through symlinks, and (on Unix) that file's device
+/// and inode, to see hard links.
+struct FileId {
+    /// Canonical paths: the entry (canonical folder + name) and the target.
+    names: Vec<PathBuf>,
+    /// Device and inode of the existing file.
+    inode: Option<(u64, u64)>,
+}
+
+impl FileId {
+    fn of(path: &Path) -> Self {
+        let mut names = Vec::new();
+        if let Some(name) = path.file_name() {
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            if let Ok(dir) = parent.canonicalize() {
+                names.push(dir.join(name));
+            }
+        }
+        if let Ok(target) = path.canonicalize() {
+            names.push(target);
+        }
+        #[cfg(unix)]
+        let inode = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+        };
+        #[cfg(not(unix))]
+        let inode = None;
+        Self { names, inode }
+    }
+
+    fn same(&self, other: &FileId) -> bool {
+        self.names.iter().any(|n| other.names.contains(n))
+            || (self.inode.is_some() && self.inode == other.inode)
     }
 }

@@ -14,11 +14,20 @@ use wit_parser::WorldItem;
 #[command(after_help = "\
 Examples:
   airlock inspect target/wasm32-wasip2/component/telemetry.wasm
-  airlock inspect lib.wasm --json | jq '.families.network'")]
+  airlock inspect lib.wasm --json | jq '.families.network'
+
+For an Airlock output, the provenance it carries is checked against the
+components nested inside: `verified` when each listed sha-256 matches,
+`differs` naming what does not, and `claimed, not verified` when the file
+does not contain what it lists (anyone can write the section).")]
 pub struct InspectArgs {
     /// The component to inspect.
     pub component: PathBuf,
-    /// Print JSON instead of text.
+    /// How to print the surface: `text` or `json` (a graph, `dot`, is for
+    /// compositions: `airlock compose --format dot`).
+    #[arg(long, value_enum, default_value_t = super::Format::Text)]
+    pub format: super::Format,
+    /// Print JSON (same as `--format json`).
     #[arg(long)]
     pub json: bool,
 }
@@ -35,6 +44,12 @@ pub struct Surface {
     /// What it was composed from, for an Airlock output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<crate::provenance::Provenance>,
+    /// Whether `provenance` matches the components inside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance_check: Option<crate::provenance::Verification>,
+    /// Why a provenance section was ignored (it is not valid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance_warning: Option<String>,
 }
 
 /// Runs `airlock inspect`; returns the exit code.
@@ -59,18 +74,31 @@ pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
             .or_default()
             .insert(name, functions);
     }
+    // A section anyone could have written: checked against the bytes; one
+    // that does not parse is reported and ignored, never fatal.
+    let (provenance, provenance_warning) = match crate::provenance::read(&bytes) {
+        Ok(p) => (p, None),
+        Err(e) => (None, Some(format!("{e}; ignored"))),
+    };
+    let provenance_check = provenance
+        .as_ref()
+        .map(|p| crate::provenance::verify(&bytes, p));
     let surface = Surface {
         component: args.component.display().to_string(),
         families,
         exports: decoded.exports.iter().map(|e| e.name.clone()).collect(),
-        provenance: crate::provenance::read(&bytes).map_err(|e| {
-            Error::Inspect(vec![inspect::InspectError::Decode {
-                path: args.component.clone(),
-                message: e.to_string(),
-            }])
-        })?,
+        provenance,
+        provenance_check,
+        provenance_warning,
     };
-    if args.json {
+    if matches!(args.format, super::Format::Dot) {
+        return Err(Error::Usage(
+            "`inspect` prints a component's surface as `text` or `json`; `--format dot` draws \
+             a composition: `airlock compose ... --format dot`"
+                .into(),
+        ));
+    }
+    if args.json || matches!(args.format, super::Format::Json) {
         let _ = writeln!(
             out,
             "{}",
@@ -95,15 +123,42 @@ pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
     for e in &surface.exports {
         let _ = writeln!(out, "  {e}");
     }
-    if let Some(p) = &surface.provenance {
-        print_provenance(out, p);
+    if let (Some(p), Some(check)) = (&surface.provenance, &surface.provenance_check) {
+        print_provenance(out, p, check);
+    }
+    if let Some(warning) = &surface.provenance_warning {
+        let _ = writeln!(out, "warning: {warning}");
     }
     Ok(0)
 }
 
-/// The `airlock-provenance` section, for people.
-fn print_provenance(out: &mut dyn Write, p: &crate::provenance::Provenance) {
-    let _ = writeln!(out, "provenance ({}):", p.tool);
+/// The `airlock-provenance` section and what checking it found, for people.
+fn print_provenance(
+    out: &mut dyn Write,
+    p: &crate::provenance::Provenance,
+    check: &crate::provenance::Verification,
+) {
+    use crate::provenance::Verification;
+    let _ = writeln!(out, "provenance ({}): {}", p.tool, check.label());
+    match check {
+        Verification::Verified => {
+            let _ = writeln!(
+                out,
+                "  each component's sha-256 matches the component nested in this file"
+            );
+        }
+        Verification::Claimed => {
+            let _ = writeln!(
+                out,
+                "  this file does not contain the components listed: what follows is a claim"
+            );
+        }
+        Verification::Differs { differences } => {
+            for d in differences {
+                let _ = writeln!(out, "  {d}");
+            }
+        }
+    }
     let _ = writeln!(out, "  components:");
     for c in &p.components {
         let source = match (&c.package, &c.file) {

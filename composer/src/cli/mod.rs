@@ -121,6 +121,40 @@ fn audit_width() -> usize {
     AUDIT_WIDTH.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Prints the audit: JSON when asked (`--json` or `--format json`), else
+/// the summary alone with `--quiet`, else in the chosen format.
+pub fn print_audit(out: &mut dyn Write, report: &Report, format: Format, json: bool, quiet: bool) {
+    match (json, format, quiet) {
+        (true, _, _) | (_, Format::Json, _) => print_report(out, report, Format::Json),
+        (false, Format::Text, true) => {
+            let _ = write!(out, "{}", report.summary_text(audit_width()));
+        }
+        (false, format, _) => print_report(out, report, format),
+    }
+}
+
+/// Warns on `err` of each denial that traps where a program may well call it.
+pub fn print_trap_warnings(err: &mut dyn Write, report: &Report) {
+    for warning in report.trap_warnings() {
+        let _ = writeln!(err, "warning: {warning}");
+    }
+}
+
+/// `./airlock.toml`, when neither a manifest nor a root component is given
+/// (as cargo finds `Cargo.toml`).
+pub fn default_manifest() -> Result<std::path::PathBuf, Error> {
+    let path = std::path::PathBuf::from(crate::manifest::FILE_NAME);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::Usage(format!(
+            "no `{}` here: give one with `--manifest PATH`, or compose in the plug form \
+             (`airlock compose ROOT.wasm --plug LIB.wasm -o OUT.wasm`)",
+            crate::manifest::FILE_NAME
+        )))
+    }
+}
+
 /// Prints the audit in the chosen format.
 pub fn print_report(out: &mut dyn Write, report: &Report, format: Format) {
     let _ = match format {

@@ -1,0 +1,299 @@
+//! What a new user trips over (issue #15): a program composed deny-all still
+//! exits as it would; a denial that would trap where a program may well call
+//! it is named in a warning with what avoids it; the audit fits 80 columns.
+
+use airlock::host::{self, HostConfig, TRAP_EXIT_CODE};
+use airlock::spec::CompositionSpec;
+use airlock_tests::cli::Cli;
+use airlock_tests::{compose, example_manifest, import_names, workspace};
+use std::path::{Path, PathBuf};
+
+airlock_tests::cli_child!();
+
+/// A command (exports `wasi:cli/run`) that calls `exit(ok)` or `exit(err)`.
+fn exit_program(dir: &Path, ok: bool) -> PathBuf {
+    let wit = r#"
+        package test:exit-program;
+        world program {
+            import wasi:cli/exit@0.2.12;
+            export wasi:cli/run@0.2.12;
+        }
+    "#;
+    let status = if ok { 0 } else { 1 };
+    let core = format!(
+        r#"(module
+            (import "wasi:cli/exit@0.2.12" "exit" (func $exit (param i32)))
+            (memory (export "memory") 1)
+            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) unreachable)
+            (func (export "wasi:cli/run@0.2.12#run") (result i32)
+                (call $exit (i32.const {status}))
+                unreachable))"#
+    );
+    let deps = workspace().join("wit/deps");
+    let bytes = airlock::testkit::component_from_wat(wit, &core, Some(&deps)).unwrap();
+    let path = dir.join(if ok { "exit0.wasm" } else { "exit1.wasm" });
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn exit_code(bytes: &[u8]) -> i32 {
+    host::run_command(&host::engine(), bytes, &HostConfig::default())
+        .unwrap()
+        .exit_code
+}
+
+#[test]
+fn a_program_composed_deny_all_still_exits_as_it_would() {
+    let dir = tempfile::tempdir().unwrap();
+    for (ok, code) in [(true, 0), (false, 1)] {
+        let program = exit_program(dir.path(), ok);
+        let original = exit_code(&std::fs::read(&program).unwrap());
+        assert_eq!(original, code);
+
+        let spec = CompositionSpec::from_plugs(&program, &[], &[], &[], &[]).unwrap();
+        let composed = compose(&spec).unwrap();
+        let imports = import_names(&composed.bytes).unwrap();
+        assert_eq!(imports, vec!["wasi:cli/exit@0.2.12".to_string()]);
+        assert!(
+            composed
+                .report
+                .to_text()
+                .contains("`exit0` keeps `wasi:cli/exit`")
+                || composed
+                    .report
+                    .to_text()
+                    .contains("`exit1` keeps `wasi:cli/exit`"),
+            "{}",
+            composed.report.to_text()
+        );
+        assert_eq!(exit_code(&composed.bytes), original);
+
+        // Control: denied explicitly, exit traps, as documented.
+        let deny = ["wasi:cli/exit".to_string()];
+        let spec = CompositionSpec::from_plugs(&program, &[], &[], &[], &deny).unwrap();
+        let denied = compose(&spec).unwrap();
+        assert_eq!(import_names(&denied.bytes).unwrap(), Vec::<String>::new());
+        assert_eq!(exit_code(&denied.bytes), TRAP_EXIT_CODE);
+    }
+}
+
+#[test]
+fn a_library_composed_alone_keeps_nothing() {
+    // Exit is kept for programs only: a library alone imports nothing.
+    let stats = workspace().join("target/wasm32-wasip2/component/markdown.wasm");
+    let spec = CompositionSpec::from_plugs(&stats, &[], &[], &[], &[]).unwrap();
+    let composed = compose(&spec).unwrap();
+    assert_eq!(import_names(&composed.bytes).unwrap(), Vec::<String>::new());
+    assert!(!composed.report.to_text().contains("keeps `wasi:cli/exit`"));
+}
+
+/// A command that asks for all three standard streams at start-up, as the
+/// preview1 adapter does.
+fn stdio_program(dir: &Path) -> PathBuf {
+    let wit = r#"
+        package test:stdio-program;
+        world program {
+            import wasi:cli/stdin@0.2.12;
+            import wasi:cli/stdout@0.2.12;
+            import wasi:cli/stderr@0.2.12;
+            export wasi:cli/run@0.2.12;
+        }
+    "#;
+    let deps = workspace().join("wit/deps");
+    let bytes = airlock::testkit::component_from_wit(wit, Some(&deps)).unwrap();
+    let path = dir.join("stdio.wasm");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_denied_stream_that_would_trap_is_named_with_what_avoids_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = stdio_program(dir.path());
+    let out = dir.path().join("out.wasm");
+    let args = [
+        "airlock",
+        "compose",
+        program.to_str().unwrap(),
+        "--allow",
+        "wasi:cli/stdout@0.2",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    for stream in ["stdin", "stderr"] {
+        let warning = stderr
+            .lines()
+            .find(|l| l.contains(&format!("`get-{stream}`")))
+            .unwrap_or_else(|| panic!("no warning for {stream}:\n{stderr}"));
+        assert!(
+            warning.starts_with("warning: `stdio` traps if it calls")
+                && warning.contains(&format!("--allow wasi:cli/{stream}@0.2"))
+                && warning.contains(&format!("--set stdio.{stream}=deny")),
+            "{warning}"
+        );
+    }
+    // Control: stdout is granted, so nothing is said of it.
+    assert!(!stderr.contains("`get-stdout`"), "{stderr}");
+}
+
+#[test]
+fn the_example_audit_fits_80_columns_with_a_summary_first() {
+    let manifest = example_manifest();
+    let args = ["airlock", "check", "--manifest", manifest.to_str().unwrap()];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
+    let audit = String::from_utf8(stdout).unwrap();
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
+    let wide: Vec<&str> = audit.lines().filter(|l| l.chars().count() > 80).collect();
+    assert!(wide.is_empty(), "lines over 80 columns: {wide:#?}");
+    // One summary line per component, before any detail.
+    let first_detail = audit.find("\ncomponent `").unwrap();
+    let summary = &audit[..first_detail];
+    assert!(
+        summary.contains("  telemetry: 13 imports: 0 granted, 0 linked, 13 denied"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary.lines().filter(|l| l.starts_with("  ")).count(),
+        6,
+        "{summary}"
+    );
+    // A link to a provider of the same name is not spelled twice.
+    assert!(
+        audit.contains("airlock:stats/stats@0.1.0") && !audit.contains("(airlock:stats/stats@"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn a_closed_stream_is_what_the_warning_says_it_is() {
+    // Following the warning's advice: no warning, and the program composes.
+    let dir = tempfile::tempdir().unwrap();
+    let program = stdio_program(dir.path());
+    let out = dir.path().join("out.wasm");
+    let args = [
+        "airlock",
+        "compose",
+        program.to_str().unwrap(),
+        "--allow",
+        "wasi:cli/stdout@0.2",
+        "--set",
+        "stdio.stdin=deny",
+        "--set",
+        "stdio.stderr=deny",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning:"), "{stderr}");
+}
+
+#[test]
+fn compose_and_check_find_airlock_toml_in_the_current_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(example_manifest()).unwrap();
+    let components = workspace().join("target/wasm32-wasip2/component");
+    let manifest = manifest
+        .replace(
+            "../../target/wasm32-wasip2/component",
+            components.to_str().unwrap(),
+        )
+        .replace("../../target/airlock/app.wasm", "app.wasm");
+    std::fs::write(dir.path().join("airlock.toml"), manifest).unwrap();
+    let check = Cli::new(&["check", "--quiet"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+    let compose = Cli::new(&["compose", "-q"]).current_dir(dir.path()).run();
+    assert_eq!(compose.code, Some(0), "{}", compose.stderr);
+    assert!(dir.path().join("app.wasm").is_file());
+    // `--quiet`: the summary alone, on stdout; `wrote` on stderr.
+    assert!(
+        compose.stdout.starts_with("airlock audit: 6 component(s)"),
+        "{}",
+        compose.stdout
+    );
+    assert!(
+        !compose.stdout.contains("component `"),
+        "{}",
+        compose.stdout
+    );
+    assert!(
+        compose.stderr.contains("wrote app.wasm"),
+        "{}",
+        compose.stderr
+    );
+
+    // Control: with no manifest there, the message says what to give.
+    let empty = tempfile::tempdir().unwrap();
+    let none = Cli::new(&["compose"]).current_dir(empty.path()).run();
+    assert_eq!(none.code, Some(2), "{}", none.stderr);
+    assert!(
+        none.stderr.contains("no `airlock.toml` here"),
+        "{}",
+        none.stderr
+    );
+}
+
+#[test]
+fn check_json_prints_the_problems_when_the_policy_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(example_manifest()).unwrap();
+    let components = workspace().join("target/wasm32-wasip2/component");
+    let manifest = manifest
+        .replace(
+            "../../target/wasm32-wasip2/component",
+            components.to_str().unwrap(),
+        )
+        .replace(
+            "[components.telemetry]",
+            "[components.telemetry]\ngrant = [\"wasi:sockets/*\"]",
+        );
+    let path = dir.path().join("airlock.toml");
+    std::fs::write(&path, manifest).unwrap();
+    let args = ["airlock", "check", "-m", path.to_str().unwrap(), "--json"];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
+    assert_eq!(code, 3);
+    let json: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    let problems = json["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p
+            .as_str()
+            .unwrap()
+            .contains("`telemetry` is granted `wasi:sockets/")),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn inspect_and_compose_take_the_same_format_flag() {
+    let lib = workspace().join("target/wasm32-wasip2/component/telemetry.wasm");
+    let lib = lib.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let code = airlock::cli::main(args.iter().copied(), &mut stdout, &mut stderr);
+        (
+            code,
+            String::from_utf8(stdout).unwrap(),
+            String::from_utf8(stderr).unwrap(),
+        )
+    };
+    let (code, json, _) = run(&["airlock", "inspect", lib, "--format", "json"]);
+    assert_eq!(code, 0);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&json).is_ok(),
+        "{json}"
+    );
+    let (code, _, err) = run(&["airlock", "inspect", lib, "--format", "dot"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("airlock compose ... --format dot"), "{err}");
+}
