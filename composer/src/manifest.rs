@@ -230,7 +230,7 @@ pub enum ManifestError {
     },
     /// The TOML is malformed or has unknown or missing keys.
     /// `--set NAME.KEY=...` names no component of the manifest (a usage error).
-    #[error("`--set {setting}=...` names no component; available: {available}{suggestion}")]
+    #[error("`--set {setting}` names no component; available: {available}{suggestion}")]
     UnknownSetTarget {
         /// `NAME.KEY` as given.
         setting: String,

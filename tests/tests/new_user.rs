@@ -230,6 +230,14 @@ fn compose_and_check_find_airlock_toml_in_the_current_folder() {
         "{}",
         compose.stderr
     );
+    // The capability lock it created is announced, once.
+    assert!(
+        compose.stderr.contains("info: created `airlock.lock`"),
+        "{}",
+        compose.stderr
+    );
+    let again = Cli::new(&["compose", "-q"]).current_dir(dir.path()).run();
+    assert!(!again.stderr.contains("info: created"), "{}", again.stderr);
 
     // Control: with no manifest there, the message says what to give.
     let empty = tempfile::tempdir().unwrap();
@@ -296,4 +304,33 @@ fn inspect_and_compose_take_the_same_format_flag() {
     let (code, _, err) = run(&["airlock", "inspect", lib, "--format", "dot"]);
     assert_eq!(code, 2);
     assert!(err.contains("airlock compose ... --format dot"), "{err}");
+}
+
+#[test]
+fn help_examples_stay_whole_at_80_columns() {
+    for command in ["compose", "check", "inspect", "lock", "publish", "run"] {
+        let help = Cli::new(&[command, "--help"]).env("COLUMNS", "80").run();
+        assert_eq!(help.code, Some(0), "{}", help.stderr);
+        let wide: Vec<&str> = help
+            .stdout
+            .lines()
+            .filter(|l| l.chars().count() > 80)
+            .collect();
+        assert!(
+            wide.is_empty(),
+            "`{command} --help` is wider than 80: {wide:#?}"
+        );
+        // In the examples, a command goes on only after a trailing backslash,
+        // and never breaks anywhere else.
+        let examples = help.stdout.split("Examples:").nth(1).unwrap_or_default();
+        let mut continued = false;
+        for line in examples.lines().take_while(|l| !l.trim().is_empty()) {
+            if continued {
+                assert!(line.starts_with("      "), "`{command}`: {line}");
+            } else {
+                assert!(line.starts_with("  airlock "), "`{command}`: {line:?}");
+            }
+            continued = line.trim_end().ends_with('\\');
+        }
+    }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  airlock compose                      # ./airlock.toml, as cargo finds Cargo.toml
+  airlock compose                      # finds ./airlock.toml, as cargo does
   airlock compose --manifest airlock.toml -o app.wasm
   airlock compose app.wasm --plug stats.wasm --plug telemetry.wasm \\
       --allow 'wasi:cli/std*@0.2' --allow 'wasi:io/*@0.2' \\
@@ -157,9 +157,16 @@ pub fn run(mut args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     pipeline::write_atomically(&out_path, &composed.bytes)?;
     if let Some(lock) = &lock
         && lock.write()?
-        && lock.old.is_some()
     {
-        let _ = writeln!(err, "info: updated `{}`", lock.path.display());
+        let _ = match lock.old {
+            Some(_) => writeln!(err, "info: updated `{}`", lock.path.display()),
+            None => writeln!(
+                err,
+                "info: created `{}`: it records each component's imports and the functions \
+                 used from them, and later runs fail when they grow; commit it",
+                lock.path.display()
+            ),
+        };
     }
     super::print_audit(out, &composed.report, args.format, args.json, args.quiet);
     super::print_trap_warnings(err, &composed.report);
