@@ -376,9 +376,9 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "`{instance}` declares functions in `{import}` that WASI's own `{import}` does not \
-                 have: {}; it needs `{import}` from the host for a granted interface's types, and \
-                 the host's would reach it under those names: the component's WIT is forged or \
-                 newer than airlock knows, and it is refused",
+                 have: {}; it would reach `{import}` of the host, where the output merges every \
+                 component's declaration of it: the component's WIT is forged or newer than \
+                 airlock knows, and it is refused",
                 functions
                     .iter()
                     .map(|c| format!("`{c}`"))
@@ -553,7 +553,15 @@ fn plan_instance(
             .find(&parsed)
             .filter(|_| !implicit_for_commands_only(spec, inst, dec, &parsed));
         if let Some(grant) = grant {
-            if spec.allow.matches(&parsed) {
+            let forged = forged_functions(dec, *id, &parsed);
+            if !forged.is_empty() {
+                reported.insert(name.clone());
+                problems.insert(Problem::ForgedFunctions {
+                    instance: inst.name.clone(),
+                    import: name,
+                    functions: forged,
+                });
+            } else if spec.allow.matches(&parsed) {
                 fates.insert(
                     name.clone(),
                     Fate::Granted {
@@ -619,13 +627,7 @@ fn plan_instance(
             } else if genuine {
                 // The host's functions reach the library as they are declared:
                 // only those WASI's own WIT has (none of them ambient, above).
-                let known = wasi_deps::known(&dep_parsed).map(|k| &k.functions);
-                let forged: Vec<String> = dec.resolve.interfaces[dep]
-                    .functions
-                    .keys()
-                    .filter(|f| known.is_some_and(|k| !k.contains(*f)))
-                    .cloned()
-                    .collect();
+                let forged = forged_functions(dec, dep, &dep_parsed);
                 if !forged.is_empty() {
                     reported.insert(dep_name.clone());
                     problems.insert(Problem::ForgedFunctions {
@@ -754,6 +756,26 @@ fn is_command(dec: &Decoded) -> bool {
     dec.exports
         .iter()
         .any(|e| InterfaceName::parse(&e.name).is_some_and(|n| n.unversioned() == "wasi:cli/run"))
+}
+
+/// The functions a component declares in a WASI interface that WASI's own
+/// WIT (at that semver track) does not have. An interface that reaches the
+/// host must hold none: the output merges every component's declaration of
+/// one import, so a forged function would reach every instance given it.
+fn forged_functions(dec: &Decoded, id: InterfaceId, name: &InterfaceName) -> Vec<String> {
+    // Pre-release names (`0.3.0-rc-…`) are read with the released WIT of
+    // their track, whose function names they need not share; the per-instance
+    // verification still holds them to WASI's functions.
+    let pre_release = name.version.as_ref().is_some_and(|v| !v.pre.is_empty());
+    let Some(known) = wasi_deps::known(name).filter(|_| !pre_release) else {
+        return Vec::new();
+    };
+    dec.resolve.interfaces[id]
+        .functions
+        .keys()
+        .filter(|f| !known.functions.contains(*f))
+        .cloned()
+        .collect()
 }
 
 /// True when the note's instance imports the interface the note is about.
