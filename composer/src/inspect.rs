@@ -52,7 +52,7 @@ pub enum Family {
     Files,
     /// Environment variables, arguments, working directory.
     Environment,
-    /// Wall and monotonic clocks.
+    /// Wall (0.2), system (0.3) and monotonic clocks, time zones.
     Clocks,
     /// Random numbers.
     Random,
@@ -84,6 +84,8 @@ impl Family {
             ("cli", "environment") => Family::Environment,
             ("cli", "exit") => Family::Exit,
             ("cli", i) if i.starts_with("std") || i.starts_with("terminal") => Family::Stdio,
+            // 0.3: the stdio error codes (`use`d by stdin, stdout and stderr).
+            ("cli", "types") => Family::Stdio,
             _ => Family::Custom,
         }
     }
@@ -388,4 +390,40 @@ fn package_cycle(bytes: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Family;
+
+    #[test]
+    fn families_of_wasi_03_names() {
+        for (name, family) in [
+            ("wasi:clocks/system-clock@0.3.0", Family::Clocks),
+            ("wasi:clocks/timezone@0.3.0", Family::Clocks),
+            ("wasi:clocks/monotonic-clock@0.3.0", Family::Clocks),
+            ("wasi:clocks/types@0.3.0", Family::Clocks),
+            ("wasi:http/client@0.3.0", Family::Network),
+            ("wasi:http/handler@0.3.0", Family::Network),
+            ("wasi:http/types@0.3.0", Family::Network),
+            ("wasi:sockets/types@0.3.0", Family::Network),
+            ("wasi:sockets/ip-name-lookup@0.3.0", Family::Network),
+            ("wasi:filesystem/types@0.3.0", Family::Files),
+            ("wasi:filesystem/preopens@0.3.0", Family::Files),
+            ("wasi:random/insecure-seed@0.3.0", Family::Random),
+            ("wasi:random/random@0.3.0-rc-2026-03-15", Family::Random),
+            ("wasi:cli/environment@0.3.0", Family::Environment),
+            ("wasi:cli/exit@0.3.0", Family::Exit),
+            ("wasi:cli/stdout@0.3.0-rc-2026-03-15", Family::Stdio),
+            ("wasi:cli/stdin@0.3.0", Family::Stdio),
+            ("wasi:cli/types@0.3.0", Family::Stdio),
+            ("wasi:cli/terminal-stdout@0.3.0", Family::Stdio),
+            ("wasi:io/streams@0.2.0", Family::Io),
+            ("wasi:clocks/wall-clock@0.2.12", Family::Clocks),
+            ("my:lib/thing@0.3.0", Family::Custom),
+            ("run", Family::Custom),
+        ] {
+            assert_eq!(Family::of(name), family, "{name}");
+        }
+    }
 }

@@ -1,8 +1,16 @@
 //! Interface patterns for allow-lists, grants and explicit denials:
-//! `wasi:cli/stdout@0.2`, `wasi:sockets/*`, `wasi:http/outgoing-handler@0.2.*`, `wasi:*`.
+//! `wasi:cli/stdout@0.2`, `wasi:sockets/*`, `wasi:http/outgoing-handler@0.2.*`, `wasi:*`,
+//! `wasi:cli/stdout@0.3.0-rc-*`.
+//!
+//! Versions are semver requirements, so a requirement without a pre-release
+//! (`@0.3`, `@0.3.*`, `@>=0.2`) never matches a pre-release such as
+//! `0.3.0-rc-2026-03-15`; a pre-release matches only when written, exactly
+//! (`@=0.3.0-rc-2026-03-15`, or `@0.3.0-rc-2026-03-15`, which as a semver
+//! requirement also admits later rcs and releases of 0.3) or with `*` in it
+//! (`@0.3.0-rc-*`: any pre-release of 0.3.0 that starts `rc-`).
 
 use crate::names::InterfaceName;
-use semver::VersionReq;
+use semver::{Version, VersionReq};
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,7 +19,63 @@ use std::str::FromStr;
 pub struct Pattern {
     text: String,
     glob: String,
-    version: Option<VersionReq>,
+    version: Option<VersionPattern>,
+}
+
+/// The version part of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum VersionPattern {
+    /// A semver requirement (`0.2`, `0.2.*`, `>=0.2.3`, `=0.3.0-rc-2026-03-15`).
+    Req(VersionReq),
+    /// `MAJOR.MINOR.PATCH-GLOB`, `*` in the pre-release (`0.3.0-rc-*`), which
+    /// semver has no syntax for: pre-releases of exactly that version whose
+    /// pre-release matches the glob. Never a release.
+    Pre {
+        /// `0.3.0`
+        base: Version,
+        /// `rc-*`
+        pre: String,
+    },
+}
+
+impl VersionPattern {
+    fn parse(text: &str) -> Result<Self, String> {
+        let Some((base, pre)) = text
+            .strip_prefix('=')
+            .unwrap_or(text)
+            .split_once('-')
+            .filter(|(_, pre)| pre.contains('*'))
+        else {
+            return VersionReq::parse(text)
+                .map(VersionPattern::Req)
+                .map_err(|e| format!("bad version requirement `{text}`: {e}"));
+        };
+        let bad = |why: &str| format!("bad version requirement `{text}`: {why}");
+        let base = Version::parse(base).map_err(|_| {
+            bad("a `*` in a pre-release needs a full version before it (`0.3.0-rc-*`)")
+        })?;
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '*');
+        if pre.is_empty() || !pre.chars().all(valid) {
+            return Err(bad(
+                "a pre-release is letters, digits, `-` and `.`, with `*` as a wildcard",
+            ));
+        }
+        Ok(VersionPattern::Pre {
+            base,
+            pre: pre.to_string(),
+        })
+    }
+
+    fn matches(&self, v: &Version) -> bool {
+        match self {
+            VersionPattern::Req(req) => req.matches(v),
+            VersionPattern::Pre { base, pre } => {
+                (v.major, v.minor, v.patch) == (base.major, base.minor, base.patch)
+                    && !v.pre.is_empty()
+                    && glob_matches(pre, v.pre.as_str())
+            }
+        }
+    }
 }
 
 /// Why a pattern could not be parsed.
@@ -33,11 +97,7 @@ impl FromStr for Pattern {
             reason: reason.to_string(),
         };
         let (glob, version) = match text.split_once('@') {
-            Some((glob, v)) => {
-                let req = VersionReq::parse(v)
-                    .map_err(|e| err(&format!("bad version requirement `{v}`: {e}")))?;
-                (glob, Some(req))
-            }
+            Some((glob, v)) => (glob, Some(VersionPattern::parse(v).map_err(|e| err(&e))?)),
             None => (text, None),
         };
         if glob.is_empty() {
@@ -70,7 +130,8 @@ impl fmt::Display for Pattern {
 
 impl Pattern {
     /// True when `name` (an import or export name) matches this pattern. Names
-    /// without a version match only patterns without a version requirement.
+    /// without a version match only patterns without a version requirement;
+    /// pre-release versions only requirements that name a pre-release.
     pub fn matches(&self, name: &InterfaceName) -> bool {
         if !glob_matches(&self.glob, &name.unversioned()) {
             return false;
@@ -166,6 +227,66 @@ mod tests {
             "wasi:http/outgoing-handler@0.2.0"
         ));
         assert!(matches("wasi:cli/stdout", "wasi:cli/stdout@9.0.0"));
+    }
+
+    #[test]
+    fn wasi_03_and_its_release_candidates() {
+        let rc = "wasi:cli/stdout@0.3.0-rc-2026-03-15";
+        assert!(matches("wasi:cli/stdout@0.3", "wasi:cli/stdout@0.3.0"));
+        assert!(matches("wasi:cli/stdout@0.3", "wasi:cli/stdout@0.3.7"));
+        assert!(!matches("wasi:cli/stdout@0.3", "wasi:cli/stdout@0.2.12"));
+        assert!(!matches("wasi:cli/stdout@0.2", "wasi:cli/stdout@0.3.0"));
+        // Never an rc unless written.
+        for p in [
+            "wasi:cli/stdout@0.3",
+            "wasi:cli/stdout@0.3.*",
+            "wasi:cli/stdout@0.3.0",
+            "wasi:cli/stdout@>=0.2",
+            "wasi:*@0.3",
+        ] {
+            assert!(!matches(p, rc), "{p}");
+        }
+        // Written: exactly, or with `*` in the pre-release.
+        assert!(matches("wasi:cli/stdout@=0.3.0-rc-2026-03-15", rc));
+        assert!(matches("wasi:cli/stdout@0.3.0-rc-2026-03-15", rc));
+        assert!(!matches("wasi:cli/stdout@=0.3.0-rc-2026-02-09", rc));
+        assert!(matches("wasi:cli/stdout@0.3.0-rc-*", rc));
+        assert!(matches("wasi:cli/*@0.3.0-rc-*", rc));
+        assert!(matches("wasi:cli/stdout@=0.3.0-rc-*", rc));
+        assert!(matches("wasi:cli/stdout@0.3.0-rc-2026-*", rc));
+        assert!(matches("wasi:cli/stdout@0.3.0-*", rc));
+        assert!(!matches("wasi:cli/stdout@0.3.0-rc-2025-*", rc));
+        // A pre-release glob is never a release, nor another version's rc.
+        assert!(!matches(
+            "wasi:cli/stdout@0.3.0-rc-*",
+            "wasi:cli/stdout@0.3.0"
+        ));
+        assert!(!matches(
+            "wasi:cli/stdout@0.3.0-rc-*",
+            "wasi:cli/stdout@0.3.1-rc-2026-03-15"
+        ));
+        assert!(!matches(
+            "wasi:cli/stdout@0.3.0-rc-*",
+            "wasi:cli/stdout@0.2.0-rc-2023-12-05"
+        ));
+        assert!(!matches("wasi:cli/stdout@0.3.0-rc-*", "wasi:cli/stdout"));
+        // Malformed.
+        for bad in [
+            "wasi:cli/stdout@0.3-rc-*",
+            "wasi:cli/stdout@>=0.3.0-rc-*",
+            "wasi:cli/stdout@0.3.0-",
+            "wasi:cli/stdout@0.3.0-rc_*",
+            "wasi:cli/stdout@0.3.0-rc-*, <0.4",
+        ] {
+            assert!(bad.parse::<Pattern>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "wasi:cli/stdout@0.3.0-rc-*"
+                .parse::<Pattern>()
+                .unwrap()
+                .to_string(),
+            "wasi:cli/stdout@0.3.0-rc-*"
+        );
     }
 
     #[test]

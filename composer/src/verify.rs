@@ -166,7 +166,7 @@ fn check_imports(
     }
     // Type dependencies come from WASI's own WIT (compiled in), never from the
     // output's declared types, which its components wrote themselves.
-    let deps = wasi_deps::closure(&listed);
+    let deps = wasi_deps::dependencies(&listed);
     let mut outside = Vec::new();
     for (key, item) in imports {
         let name = resolve.name_world_key(key);
@@ -176,9 +176,7 @@ fn check_imports(
         let via = match (item, InterfaceName::parse(&name)) {
             // On the vendored track only: `wasi:io/streams@0.3.0-rc-…` is
             // never a dependency of `wasi:cli/stdout@0.2.6`.
-            (WorldItem::Interface { .. }, Some(n)) if wasi_deps::known(&n).is_some() => {
-                deps.get(&n.unversioned())
-            }
+            (WorldItem::Interface { .. }, Some(n)) => deps.via(&n),
             _ => None,
         };
         match via {
@@ -240,7 +238,7 @@ pub fn check_instances(
             .filter_map(|n| InterfaceName::parse(n))
             .filter(|n| inst.grant.matches(n) && spec.allow.matches(n) && !inst.deny.matches(n))
             .collect();
-        let deps = wasi_deps::closure(&granted);
+        let deps = wasi_deps::dependencies(&granted);
         for (import, access) in reached {
             let parsed = InterfaceName::parse(import);
             if parsed.as_ref().is_some_and(|n| granted.contains(n)) {
@@ -257,7 +255,7 @@ pub fn check_instances(
             };
             let known = parsed
                 .as_ref()
-                .filter(|n| deps.contains_key(&n.unversioned()))
+                .filter(|n| deps.via(n).is_some())
                 .and_then(wasi_deps::known);
             let problem = match known {
                 // A type dependency: only what acts on handles it already holds.
