@@ -60,6 +60,7 @@ pub struct Cli {
     args: Vec<String>,
     dir: Option<PathBuf>,
     env: Vec<(String, OsString)>,
+    remove: Vec<String>,
 }
 
 impl Cli {
@@ -83,6 +84,12 @@ impl Cli {
         self
     }
 
+    /// Removes an environment variable for the child.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.remove.push(key.to_string());
+        self
+    }
+
     /// Runs it (the test file must have called [`cli_child!`]).
     pub fn run(self) -> Outcome {
         let mut child = Command::new(std::env::current_exe().expect("the test binary"));
@@ -98,6 +105,9 @@ impl Cli {
             .stdin(Stdio::null());
         if let Some(dir) = &self.dir {
             child.current_dir(dir);
+        }
+        for key in &self.remove {
+            child.env_remove(key);
         }
         for (key, value) in &self.env {
             child.env(key, value);

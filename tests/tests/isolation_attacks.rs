@@ -409,57 +409,17 @@ fn fate(composed: &airlock::pipeline::Composed, instance: &str, import: &str) ->
 // The CLI, in a child process: a crash (stack overflow: exit 134) is observed,
 // not suffered.
 
-const CHILD_ARGS: &str = "AIRLOCK_ISOLATION_CLI_ARGS";
-
-/// Not a test: the child side of [`cli`]. Runs `airlock::cli::main` with the
-/// arguments in `AIRLOCK_ISOLATION_CLI_ARGS` and exits with its code.
-#[test]
-#[ignore = "the child process of the CLI tests"]
-fn cli_child() {
-    let Some(args) = std::env::var_os(CHILD_ARGS) else {
-        return;
-    };
-    let args: Vec<OsString> = std::iter::once("airlock".into())
-        .chain(
-            args.to_str()
-                .expect("UTF-8 arguments")
-                .split('\u{1f}')
-                .map(OsString::from),
-        )
-        .collect();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut out, &mut err);
-    use std::io::Write;
-    let _ = std::io::stderr().write_all(b"\n--- airlock stderr ---\n");
-    let _ = std::io::stderr().write_all(&err);
-    let _ = std::io::stderr().write_all(b"--- end ---\n");
-    std::process::exit(code);
-}
+airlock_tests::cli_child!();
 
 /// Runs the CLI with `args` in a child process: its exit code (`None`: killed
 /// by a signal) and what it wrote to stderr.
 fn cli(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (Option<i32>, String) {
-    let joined: Vec<String> = args
+    let args: Vec<&str> = args
         .iter()
-        .map(|a| a.as_ref().to_str().expect("UTF-8").to_string())
+        .map(|a| a.as_ref().to_str().expect("UTF-8"))
         .collect();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "cli_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ARGS, joined.join("\u{1f}"))
-        .output()
-        .expect("the test binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let err = stderr
-        .split_once("--- airlock stderr ---\n")
-        .and_then(|(_, rest)| rest.split_once("--- end ---").map(|(e, _)| e.to_string()))
-        .unwrap_or_else(|| stderr.into_owned());
-    (out.status.code(), err)
+    let run = airlock_tests::cli::run(&args);
+    (run.code, run.stderr)
 }
 
 /// `compose -m MANIFEST -o OUT` and `check -m MANIFEST` both exit 3 with a

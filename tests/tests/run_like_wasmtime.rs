@@ -13,75 +13,27 @@
 //! so the program's stdio is real.
 
 use airlock::host::{self, HostConfig, Reason, UnsatisfiedImports};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-/// The environment variable that carries the child's CLI arguments.
-const CHILD_ARGS: &str = "AIRLOCK_RUN_LIKE_WASMTIME_ARGS";
-/// Printed by the child before the CLI runs: what follows is the CLI's (and
-/// the program's) output alone, without the test harness's lines.
-const MARK: &str = "\u{1e}airlock output follows\n";
-
-/// The child: runs the CLI with the arguments in [`CHILD_ARGS`] and exits with
-/// its code. Ignored, so it only runs when [`airlock`] asks for it.
-#[test]
-#[ignore = "run by the tests of this file in a child process"]
-fn cli_child() {
-    use std::io::Write;
-    let Some(joined) = std::env::var_os(CHILD_ARGS) else {
-        return;
-    };
-    let joined = joined.into_string().expect("UTF-8 arguments");
-    let args = std::iter::once("airlock").chain(joined.split('\u{1f}'));
-    let args: Vec<OsString> = args.map(OsString::from).collect();
-    let _ = std::io::stdout().write_all(MARK.as_bytes());
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().write_all(MARK.as_bytes());
-    let code = airlock::cli::main(args, &mut std::io::stdout(), &mut std::io::stderr());
-    let _ = std::io::stdout().flush();
-    std::process::exit(code);
-}
+airlock_tests::cli_child!();
 
 /// What one `airlock` command did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+type Run = airlock_tests::cli::Outcome;
 
-/// Runs `airlock ARGS` in a child process with `env` set (and the cache in
-/// `cache`, unless `env` sets it), stdin empty.
+/// Runs `airlock ARGS` in a child process with `env` set (and no cache
+/// location from the test's own environment), stdin empty.
 fn airlock_with(args: &[&dyn AsRef<std::ffi::OsStr>], env: &[(&str, &Path)]) -> Run {
-    let joined: Vec<&str> = args
+    let args: Vec<&str> = args
         .iter()
         .map(|a| a.as_ref().to_str().expect("UTF-8 arguments"))
         .collect();
-    let mut child = Command::new(std::env::current_exe().unwrap());
-    child
-        .args(["cli_child", "--exact", "--ignored", "--nocapture"])
-        .args(["--test-threads=1"])
-        .env(CHILD_ARGS, joined.join("\u{1f}"))
+    let mut cli = airlock_tests::cli::Cli::new(&args)
         .env_remove("AIRLOCK_CACHE_DIR")
-        .env_remove("XDG_CACHE_HOME")
-        .stdin(Stdio::null());
+        .env_remove("XDG_CACHE_HOME");
     for (key, value) in env {
-        child.env(key, value);
+        cli = cli.env(key, value.as_os_str());
     }
-    let out = child.output().expect("the test binary runs");
-    let after_mark = |bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        match text.split_once(MARK) {
-            Some((_, rest)) => rest.to_string(),
-            None => panic!("the child did not run the CLI: {text}"),
-        }
-    };
-    Run {
-        code: out.status.code(),
-        stdout: after_mark(&out.stdout),
-        stderr: after_mark(&out.stderr),
-    }
+    cli.run()
 }
 
 /// [`airlock_with`] with the compilation cache in `cache`.
