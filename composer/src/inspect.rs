@@ -151,10 +151,28 @@ pub enum InspectError {
 
 /// Reads a component file.
 pub fn read(path: &Path) -> Result<Vec<u8>, InspectError> {
-    std::fs::read(path).map_err(|source| InspectError::Read {
+    let bytes = std::fs::read(path).map_err(|source| InspectError::Read {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    adapt_preview1(bytes, path)
+}
+
+/// A `wasi_snapshot_preview1` module becomes a component (see
+/// `crate::preview1`; the CLI says so); anything else is returned as it is.
+pub fn adapt_preview1(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>, InspectError> {
+    match crate::preview1::kind(&bytes) {
+        Some(kind) => {
+            crate::preview1::adapt(&bytes, kind).map_err(|message| InspectError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "adapting this wasi_snapshot_preview1 module ({}): {message}",
+                    kind.label()
+                ),
+            })
+        }
+        None => Ok(bytes),
+    }
 }
 
 /// Validates and decodes component bytes; `path` names them in errors.

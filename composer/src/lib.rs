@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod names;
 pub mod normalize;
 pub mod pipeline;
+pub mod preview1;
 pub mod plan;
 pub mod policy;
 pub mod provenance;

@@ -230,7 +230,7 @@ fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
 /// resolved from a registry, or read from its file.
 fn read(path: &Path, bytes: Option<&[u8]>) -> Result<Vec<u8>, inspect::InspectError> {
     match bytes {
-        Some(bytes) => Ok(bytes.to_vec()),
+        Some(bytes) => inspect::adapt_preview1(bytes.to_vec(), path),
         None => inspect::read(path),
     }
 }

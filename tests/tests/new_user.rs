@@ -334,3 +334,56 @@ fn help_examples_stay_whole_at_80_columns() {
         }
     }
 }
+
+/// A `wasm32-wasip1` program as toolchains emit it: a core module importing
+/// `wasi_snapshot_preview1`, printing `hello` and exiting 0.
+fn preview1_hello(dir: &Path) -> PathBuf {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "fd_write"
+            (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 16) "hello\n")
+        (func (export "_start")
+            (i32.store (i32.const 0) (i32.const 16))
+            (i32.store (i32.const 4) (i32.const 6))
+            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+    let path = dir.join("hello-p1.wasm");
+    std::fs::write(&path, airlock::testkit::wat(wat).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_preview1_module_is_adapted_and_composed() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = preview1_hello(dir.path());
+    let out = dir.path().join("out.wasm");
+    let args = [
+        "airlock",
+        "compose",
+        module.to_str().unwrap(),
+        "--allow",
+        "wasi:cli/std*@0.2",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
+    let stderr = String::from_utf8(stderr).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("is a wasi_snapshot_preview1 module: adapted to a component with the official command adapter"),
+        "{stderr}"
+    );
+    // It runs: `hello` on stdout, exit 0, with only stdio (and exit) from the host.
+    let bytes = std::fs::read(&out).unwrap();
+    let imports = import_names(&bytes).unwrap();
+    assert!(
+        imports
+            .iter()
+            .all(|i| i.starts_with("wasi:cli/") || i.starts_with("wasi:io/")),
+        "{imports:?}"
+    );
+    let run = host::run_command(&host::engine(), &bytes, &HostConfig::default()).unwrap();
+    assert_eq!(run.exit_code, 0, "{run:?}");
+    assert_eq!(run.stdout, b"hello\n");
+}

@@ -81,6 +81,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
             lock.path.display()
         );
     }
+    super::note_adapted(err, &spec);
     let report = pipeline::check(&spec)?;
     super::print_audit(out, &report, args.format, args.json, args.quiet);
     super::print_trap_warnings(err, &report);

@@ -153,6 +153,7 @@ pub fn run(mut args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
         None => None,
     };
     refuse_protected_output(&out_path, &spec, args.manifest.as_deref(), cache.as_deref())?;
+    super::note_adapted(err, &spec);
     let composed = pipeline::compose(&spec)?;
     pipeline::write_atomically(&out_path, &composed.bytes)?;
     if let Some(lock) = &lock

@@ -54,6 +54,10 @@ pub struct Surface {
 
 /// Runs `airlock inspect`; returns the exit code.
 pub fn run(args: InspectArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let json = args.json || matches!(args.format, super::Format::Json);
+    if let Some(note) = crate::preview1::note(&args.component).filter(|_| !json) {
+        let _ = writeln!(out, "{note}");
+    }
     let bytes = inspect::read(&args.component).map_err(|e| Error::Inspect(vec![e]))?;
     let decoded = inspect::decode(&bytes, &args.component).map_err(|e| Error::Inspect(vec![e]))?;
     let world = &decoded.resolve.worlds[decoded.world];

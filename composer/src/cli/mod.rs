@@ -140,6 +140,15 @@ pub fn print_trap_warnings(err: &mut dyn Write, report: &Report) {
     }
 }
 
+/// Says on `err` which components are preview1 modules adapted on the way in.
+pub fn note_adapted(err: &mut dyn Write, spec: &crate::spec::CompositionSpec) {
+    for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
+        if let Some(note) = crate::preview1::note(&inst.path) {
+            let _ = writeln!(err, "{note}");
+        }
+    }
+}
+
 /// `./airlock.toml`, when neither a manifest nor a root component is given
 /// (as cargo finds `Cargo.toml`).
 pub fn default_manifest() -> Result<std::path::PathBuf, Error> {
