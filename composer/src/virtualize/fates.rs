@@ -8,6 +8,11 @@
 //!   `outgoing-request.body`, whose error says nothing), else the first `err`
 //!   case without payload, else the first whose payload the stub can make.
 //! - `option<T>`: `none`. `list<T>`: the empty list.
+//! - `stream<T>`: a stream that has already ended. `future<T>`: a future that
+//!   resolves at once with the denial of `T` (by these same rules), which
+//!   must be plain data (it is written from static memory). A tuple or
+//!   record holding streams or futures (`tuple<stream<u8>, future<result<_,
+//!   error-code>>>`): each part by these rules, the rest inert.
 //! - `own<R>` of a resource the stub defines: a fresh handle (rep 0); its
 //!   methods deny in turn.
 //! - no result: nothing happens. Handle-free data (clocks, seeds): zero.
@@ -18,7 +23,12 @@
 //! - anything else (e.g. `own<R>` of a resource the stub imports): trap.
 //!
 //! User rules (any other namespace, denied explicitly): `result` gives `err`
-//! as above; everything else traps, since there is no way to say "denied".
+//! as above, and so does a `future` of a `result` (alone, or beside ended
+//! streams in a tuple); everything else traps, since there is no way to say
+//! "denied".
+//!
+//! Async functions (`async func`) get the same fates as sync ones; the stub
+//! hands the value to `task.return` at once instead of returning it.
 
 use super::values::{Value, Values, kind, unalias_id};
 use std::fmt;
@@ -73,6 +83,14 @@ pub enum Fate {
     NewHandle { resource: String },
     /// Returns nothing and does nothing.
     NoOp,
+    /// Returns a stream that has already ended (its writer is gone).
+    EndedStream,
+    /// Returns a future that resolves at once, with the value of `then`
+    /// (`None`: a future without a value).
+    Future { then: Option<Box<Fate>> },
+    /// Returns a tuple or record whose parts hold streams or futures; each
+    /// part's fate in order.
+    Parts(Vec<Fate>),
     /// Traps (`unreachable`), with the function named in the backtrace.
     Trap { reason: String },
     /// A virtual value: returns the configured fixed value, described by `value`.
@@ -93,6 +111,13 @@ impl fmt::Display for Fate {
             Fate::Zero => f.write_str("zero"),
             Fate::NewHandle { resource } => write!(f, "new `{resource}`"),
             Fate::NoOp => f.write_str("no-op"),
+            Fate::EndedStream => f.write_str("ended stream"),
+            Fate::Future { then: None } => f.write_str("resolved future"),
+            Fate::Future { then: Some(then) } => write!(f, "future of {then}"),
+            Fate::Parts(parts) => {
+                let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+                write!(f, "({})", parts.join(", "))
+            }
             Fate::Trap { reason } => write!(f, "trap ({reason})"),
             Fate::Fixed { value } => write!(f, "fixed {value}"),
             Fate::Seeded { seed } => write!(f, "seeded ({seed}, not secure)"),
@@ -142,6 +167,8 @@ pub(crate) fn defined_by(resolve: &Resolve, r: TypeId, stubbed: &[InterfaceId]) 
 }
 
 /// The fate of `func` and, unless it traps or returns nothing, its result value.
+/// Async functions get the same fates as sync ones: the value is what the
+/// stub hands to `task.return` instead of returning it.
 pub(crate) fn decide(
     values: &Values<'_>,
     iface: InterfaceId,
@@ -160,10 +187,19 @@ pub(crate) fn decide(
             Rules::User => (trap("no result to report the denial"), None),
         };
     };
+    match denial(values, ty, rules) {
+        Ok((fate, value)) => (fate, Some(value)),
+        Err(reason) => (trap(reason), None),
+    }
+}
+
+/// The denial value of type `ty` and its fate, or why there is none.
+fn denial(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &'static str> {
+    let resolve = values.resolve;
     let kind = kind(resolve, ty);
     if let Some(TypeDefKind::Result(r)) = kind {
         if let Some((case, payload)) = error_value(values, r.err.as_ref(), &DENIAL_CASES) {
-            return (Fate::ErrorCase { case }, Some(Value::case(1, payload)));
+            return Ok((Fate::ErrorCase { case }, Value::case(1, payload)));
         }
         if rules == Rules::Wasi
             && r.err.is_none()
@@ -172,30 +208,116 @@ pub(crate) fn decide(
             let fate = Fate::OkNewHandle {
                 resource: resource_name(resolve, resource),
             };
-            return (fate, Some(Value::case(0, Value::NewHandle(resource))));
+            return Ok((fate, Value::case(0, Value::NewHandle(resource))));
         }
         if let Some((case, payload)) = error_value(values, r.err.as_ref(), &[]) {
-            return (Fate::ErrorCase { case }, Some(Value::case(1, payload)));
+            return Ok((Fate::ErrorCase { case }, Value::case(1, payload)));
         }
-        return (trap("no error value without the host"), None);
+        return Err("no error value without the host");
+    }
+    if let Some((id, TypeDefKind::Future(payload))) = values.transmit(&ty) {
+        return future(values, id, *payload, rules);
+    }
+    if values.contains_transmit(&ty) && !matches!(kind, Some(TypeDefKind::Stream(_))) {
+        return parts(values, ty, rules);
     }
     if rules == Rules::User {
-        return (trap("no error case to report the denial"), None);
+        return Err(NO_ERROR_CASE);
     }
     match kind {
-        Some(TypeDefKind::Option(_)) => (Fate::NoneValue, Some(Value::Zero)),
-        Some(TypeDefKind::List(_)) => (Fate::EmptyList, Some(Value::Zero)),
-        _ if values.zero_is_valid(&ty) => (Fate::Zero, Some(Value::Zero)),
+        Some(TypeDefKind::Option(_)) => Ok((Fate::NoneValue, Value::Zero)),
+        Some(TypeDefKind::List(_)) => Ok((Fate::EmptyList, Value::Zero)),
+        Some(TypeDefKind::Stream(_)) => {
+            let (id, _) = values.transmit(&ty).expect("a stream");
+            Ok((Fate::EndedStream, Value::EndedStream(id)))
+        }
+        _ if values.zero_is_valid(&ty) => Ok((Fate::Zero, Value::Zero)),
         _ => match values.own_stubbed(&ty) {
             Some(resource) => {
                 let fate = Fate::NewHandle {
                     resource: resource_name(resolve, resource),
                 };
-                (fate, Some(Value::NewHandle(resource)))
+                Ok((fate, Value::NewHandle(resource)))
             }
-            None => (trap("its result needs the host"), None),
+            None => Err("its result needs the host"),
         },
     }
+}
+
+const NO_ERROR_CASE: &str = "no error case to report the denial";
+
+/// A future (of type `id`) that resolves at once with the denial of its
+/// payload type. The payload is written from static memory, so it must be
+/// plain data.
+fn future(
+    values: &Values<'_>,
+    id: TypeId,
+    payload: Option<Type>,
+    rules: Rules,
+) -> Result<(Fate, Value), &'static str> {
+    let (then, value) = match payload {
+        None if rules == Rules::User => return Err(NO_ERROR_CASE),
+        None => (None, Value::Zero),
+        Some(t) => {
+            let (fate, value) = denial(values, t, rules)?;
+            if !value.is_plain() {
+                return Err("a denied future can only carry plain data");
+            }
+            (Some(Box::new(fate)), value)
+        }
+    };
+    let value = Value::Future {
+        ty: id,
+        payload: Box::new(value),
+    };
+    Ok((Fate::Future { then }, value))
+}
+
+/// A tuple or record holding streams or futures, part by part: streams end,
+/// futures resolve with their denial, the rest is inert. Under user rules
+/// one part must be a future that reports the denial.
+fn parts(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &'static str> {
+    let types: Vec<Type> = match kind(values.resolve, ty) {
+        Some(TypeDefKind::Tuple(t)) => t.types.clone(),
+        Some(TypeDefKind::Record(r)) => r.fields.iter().map(|f| f.ty).collect(),
+        // Streams or futures inside options, lists, variants: no denial says
+        // more than `none` or an empty list, which need no stream.
+        Some(TypeDefKind::Option(_)) if rules == Rules::Wasi => {
+            return Ok((Fate::NoneValue, Value::Zero));
+        }
+        Some(TypeDefKind::List(_)) if rules == Rules::Wasi => {
+            return Ok((Fate::EmptyList, Value::Zero));
+        }
+        _ if rules == Rules::User => return Err(NO_ERROR_CASE),
+        _ => return Err("its result needs the host"),
+    };
+    let mut fates = Vec::new();
+    let mut fields = Vec::new();
+    let mut reports = false;
+    for t in &types {
+        let (fate, value) = if let Some((id, TypeDefKind::Stream(_))) = values.transmit(t) {
+            (Fate::EndedStream, Value::EndedStream(id))
+        } else if values.contains_transmit(t) {
+            let (fate, value) = denial(values, *t, rules)?;
+            reports |= matches!(fate, Fate::Future { .. } | Fate::Parts(_));
+            (fate, value)
+        } else {
+            let value = values.inert(t).ok_or("its result needs the host")?;
+            let fate = match &value {
+                Value::NewHandle(r) => Fate::NewHandle {
+                    resource: resource_name(values.resolve, *r),
+                },
+                _ => Fate::Zero,
+            };
+            (fate, value)
+        };
+        fates.push(fate);
+        fields.push(value);
+    }
+    if rules == Rules::User && !reports {
+        return Err(NO_ERROR_CASE);
+    }
+    Ok((Fate::Parts(fates), Value::Fields(fields)))
 }
 
 fn trap(reason: &str) -> Fate {
@@ -311,6 +433,93 @@ interface t {
                 "f9: zero".into(),
                 "f10: none".into(),
                 "f11: no-op".into(),
+            ]
+        );
+    }
+
+    /// Async functions, streams and futures (WASI 0.3 shapes and custom ones).
+    const ASYNC_WIT: &str = "package demo:a;
+interface other { resource thing; }
+interface t {
+    use other.{thing};
+    resource r;
+    enum error-code { io, access-denied }
+    a1: async func(p: string) -> result<string, error-code>;
+    a2: async func() -> u32;
+    a3: async func();
+    a4: async func() -> list<u8>;
+    s1: func() -> stream<u8>;
+    s2: func() -> tuple<stream<u8>, future<result<_, error-code>>>;
+    s3: func(data: stream<u8>) -> future<result<_, error-code>>;
+    s4: async func() -> result<stream<u8>, error-code>;
+    f1: func() -> future;
+    f2: async func() -> future<option<string>>;
+    f3: func() -> future<r>;
+    f4: func() -> tuple<r, future<result<_, error-code>>>;
+    f5: func() -> tuple<thing, future<result<_, error-code>>>;
+    f6: func() -> option<stream<u8>>;
+    f7: func() -> future<future<u8>>;
+}";
+
+    fn async_fates(rules: Rules) -> Vec<String> {
+        let mut resolve = Resolve::default();
+        let pkg = resolve.push_str("a.wit", ASYNC_WIT).unwrap();
+        let t = resolve.packages[pkg].interfaces["t"];
+        plan_interface(&resolve, t, rules, &[t])
+            .into_iter()
+            .map(|f| format!("{}: {}", f.function, f.fate))
+            .collect()
+    }
+
+    #[test]
+    fn async_functions_streams_and_futures_under_wasi_rules() {
+        let err = "err(access-denied)";
+        let plain = "trap (a denied future can only carry plain data)";
+        assert_eq!(
+            async_fates(Rules::Wasi),
+            [
+                format!("a1: {err}"),
+                "a2: zero".into(),
+                "a3: no-op".into(),
+                "a4: empty list".into(),
+                "s1: ended stream".into(),
+                format!("s2: (ended stream, future of {err})"),
+                format!("s3: future of {err}"),
+                format!("s4: {err}"),
+                "f1: resolved future".into(),
+                "f2: future of none".into(),
+                format!("f3: {plain}"),
+                format!("f4: (new `r`, future of {err})"),
+                "f5: trap (its result needs the host)".into(),
+                "f6: none".into(),
+                format!("f7: {plain}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn async_functions_under_user_rules_deny_through_error_cases() {
+        let err = "err(access-denied)";
+        let no_err = "trap (no error case to report the denial)";
+        let fates = async_fates(Rules::User);
+        assert_eq!(
+            fates,
+            [
+                format!("a1: {err}"),
+                format!("a2: {no_err}"),
+                "a3: trap (no result to report the denial)".into(),
+                format!("a4: {no_err}"),
+                format!("s1: {no_err}"),
+                format!("s2: (ended stream, future of {err})"),
+                format!("s3: future of {err}"),
+                format!("s4: {err}"),
+                format!("f1: {no_err}"),
+                format!("f2: {no_err}"),
+                format!("f3: {no_err}"),
+                format!("f4: (new `r`, future of {err})"),
+                "f5: trap (its result needs the host)".into(),
+                format!("f6: {no_err}"),
+                format!("f7: {no_err}"),
             ]
         );
     }

@@ -12,17 +12,21 @@
 //!
 //! What each function does is decided in `fates` by [`Rules::of`] the
 //! interface's package (graceful denials for `wasi:` wherever the WIT allows:
-//! `err(access-denied)`, `none`, empty lists, inert handles; `err` or a named
-//! trap for other packages). Values and their canonical ABI layout are in
-//! `values`, the emitted core module in `core_module`. Resources of denied
+//! `err(access-denied)`, `none`, empty lists, inert handles, ended streams,
+//! futures that resolve at once with the denial; `err` or a named trap for
+//! other packages). Async functions (WASI 0.3 and any other `async func`)
+//! get the same fates, lifted with the async ABI: the stub calls
+//! `task.return` with the denial before it returns, so callers never wait.
+//! Values and their canonical ABI layout are in `values`, the emitted core
+//! module in `core_module`. Resources of denied
 //! interfaces are exported by the stub; their handles all have rep 0 and no
 //! destructor, so a stub instance holds no state but its handle tables (and,
 //! with a seeded `random`, the generator's state). A type-only interface is
 //! exported like any other (its resources, no functions).
 //!
 //! [`synthesize_with`] takes an instance's [`Virtuals`] (fixed environment,
-//! frozen clock, seeded random): the functions they serve return those values
-//! instead of their denial; everything else is denied as above.
+//! frozen clock, seeded random): the (sync) functions they serve return those
+//! values instead of their denial; everything else is denied as above.
 //!
 //! ```no_run
 //! # fn f(resolve: &wit_parser::Resolve, denied: &[wit_parser::InterfaceId]) {
@@ -66,16 +70,6 @@ pub enum VirtualizeError {
     Anonymous {
         /// What the resolve calls it.
         name: String,
-    },
-    /// Async functions (WASI 0.3) are not supported yet.
-    #[error(
-        "cannot deny `{interface}`: function `{function}` is async, which deny stubs do not support yet"
-    )]
-    Async {
-        /// The interface.
-        interface: String,
-        /// The function.
-        function: String,
     },
     /// The deny set splits interfaces that share types: a denied interface
     /// would need an import that in turn depends on an exported (denied) one.
@@ -146,13 +140,12 @@ pub fn synthesize_with(
         let unversioned = unversioned_name(resolve, *id);
         let mut iface_fates = Vec::new();
         for func in resolve.interfaces[*id].functions.values() {
-            if func.kind.is_async() {
-                return Err(VirtualizeError::Async {
-                    interface: name.clone(),
-                    function: func.name.clone(),
-                });
-            }
-            let (fate, body) = match virtuals.serve(&unversioned, &func.name) {
+            // Virtual values serve sync functions; async ones are denied.
+            let served = match func.kind.is_async() {
+                true => None,
+                false => virtuals.serve(&unversioned, &func.name),
+            };
+            let (fate, body) = match served {
                 Some(served) => served,
                 None => {
                     let (fate, value) = fates::decide(&values, *id, func, rules);

@@ -8,6 +8,14 @@
 //! 40 KB of 88 KB. Only the component's own imports and exports (and the
 //! nested components' exports, which become the exported instances' types)
 //! are visible from outside, so everything else is renamed to `a`, `b`, ...
+//!
+//! Stubs of async functions, streams and futures import one intrinsic per
+//! function and type (`[export]wasi:filesystem/types@0.3.0`
+//! `[async-lower][future-write-1][method]descriptor.read-via-stream`); the
+//! main module's import modules that hold such intrinsics are renamed too,
+//! with their fields, and so are the exports of the core instances that
+//! satisfy them. (A stub without them keeps its imports' names as they were.)
+//!
 //! The result is validated; if it does not validate, the input is kept.
 
 use std::collections::HashMap;
@@ -18,7 +26,10 @@ use wasm_encoder::reencode::{
 
 /// `component` with internal names shortened, or unchanged if that fails.
 pub(crate) fn shrink(component: &[u8]) -> Vec<u8> {
-    let mut renamer = Renamer::default();
+    let mut renamer = Renamer {
+        imports: plan_import_renames(component).unwrap_or_default(),
+        ..Renamer::default()
+    };
     let mut out = wasm_encoder::Component::new();
     if renamer
         .parse_component(&mut out, wasmparser::Parser::new(0), component)
@@ -50,8 +61,93 @@ fn short(mut n: usize) -> String {
     String::from_utf8(s).expect("ascii")
 }
 
+/// Import fields of the async ABI's intrinsics (`task.return`, streams,
+/// futures), whose import modules are renamed.
+const ASYNC_INTRINSICS: [&str; 5] = [
+    "[task-return]",
+    "[stream-",
+    "[future-",
+    "[async-lower]",
+    "[waitable-",
+];
+
+/// How the main module's imports are renamed.
+#[derive(Default)]
+struct ImportRenames {
+    /// Old module name -> its new name and its fields' (old -> new).
+    modules: HashMap<String, (String, HashMap<String, String>)>,
+    /// Top-level core instance -> the main module's import module it
+    /// satisfies, when that module is renamed.
+    satisfies: HashMap<u32, String>,
+}
+
+/// Finds the main module's import modules that hold async intrinsics, and
+/// the core instances that satisfy them.
+fn plan_import_renames(component: &[u8]) -> Option<ImportRenames> {
+    use wasmparser::{Parser, Payload};
+    let mut renames = ImportRenames::default();
+    let mut depth = 0;
+    let mut modules = 0;
+    let mut in_main = false;
+    for payload in Parser::new(0).parse_all(component) {
+        match payload.ok()? {
+            Payload::ModuleSection { .. } => {
+                in_main = depth == 0 && modules == 0;
+                if depth == 0 {
+                    modules += 1;
+                }
+                depth += 1;
+            }
+            Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => {
+                depth -= 1;
+                in_main = false;
+            }
+            Payload::ImportSection(section) if in_main => {
+                let imports: Vec<_> = section.into_imports().collect::<Result<_, _>>().ok()?;
+                let renamed: Vec<&str> = imports
+                    .iter()
+                    .filter(|i| ASYNC_INTRINSICS.iter().any(|p| i.name.starts_with(p)))
+                    .map(|i| i.module)
+                    .collect();
+                for import in &imports {
+                    if !renamed.contains(&import.module) {
+                        continue;
+                    }
+                    let next = short(renames.modules.len());
+                    let (_, fields) = renames
+                        .modules
+                        .entry(import.module.to_string())
+                        .or_insert_with(|| (next, HashMap::new()));
+                    let next = short(fields.len());
+                    fields.entry(import.name.to_string()).or_insert(next);
+                }
+            }
+            Payload::InstanceSection(section) if depth == 0 => {
+                for instance in section {
+                    if let wasmparser::Instance::Instantiate {
+                        module_index: 0,
+                        args,
+                    } = instance.ok()?
+                    {
+                        for arg in args.iter() {
+                            if renames.modules.contains_key(arg.name) {
+                                renames.satisfies.insert(arg.index, arg.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(renames)
+}
+
 #[derive(Default)]
 struct Renamer {
+    /// The renaming of the main module's imports.
+    imports: ImportRenames,
     depth: u32,
     /// Top-level core modules and components seen so far.
     modules: u32,
@@ -71,6 +167,25 @@ struct Renamer {
 
 impl Reencode for Renamer {
     type Error = Infallible;
+
+    fn parse_import_section(
+        &mut self,
+        imports: &mut wasm_encoder::ImportSection,
+        section: wasmparser::ImportSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Infallible>> {
+        if !self.in_main_module || self.imports.modules.is_empty() {
+            return wasm_encoder::reencode::utils::parse_import_section(self, imports, section);
+        }
+        for import in section.into_imports() {
+            let import = import?;
+            let ty = self.entity_type(import.ty)?;
+            match self.imports.modules.get(import.module) {
+                Some((module, fields)) => imports.import(module, &fields[import.name], ty),
+                None => imports.import(import.module, import.name, ty),
+            };
+        }
+        Ok(())
+    }
 
     fn parse_export(
         &mut self,
@@ -199,19 +314,47 @@ impl ReencodeComponent for Renamer {
         instances: &mut wasm_encoder::InstanceSection,
         instance: wasmparser::Instance<'_>,
     ) -> Result<(), ReencodeError<Infallible>> {
-        if self.depth == 0 {
-            if matches!(
-                instance,
-                wasmparser::Instance::Instantiate {
-                    module_index: 0,
-                    ..
-                }
-            ) {
-                self.main_instances.push(self.core_instances);
-            }
-            self.core_instances += 1;
+        if self.depth != 0 {
+            return component_utils::parse_instance(self, instances, instance);
         }
-        component_utils::parse_instance(self, instances, instance)
+        let index = self.core_instances;
+        self.core_instances += 1;
+        match instance {
+            wasmparser::Instance::Instantiate {
+                module_index: 0,
+                args,
+            } => {
+                self.main_instances.push(index);
+                let args: Vec<(String, u32)> = args
+                    .iter()
+                    .map(|arg| {
+                        let name = match self.imports.modules.get(arg.name) {
+                            Some((new, _)) => new.clone(),
+                            None => arg.name.to_string(),
+                        };
+                        (name, arg.index)
+                    })
+                    .collect();
+                let kind = wasm_encoder::ModuleArg::Instance;
+                instances.instantiate(0, args.iter().map(|(n, i)| (n.as_str(), kind(*i))));
+                Ok(())
+            }
+            wasmparser::Instance::FromExports(exports)
+                if self.imports.satisfies.contains_key(&index) =>
+            {
+                let module = &self.imports.satisfies[&index];
+                let fields = self.imports.modules[module].1.clone();
+                let mut renamed = Vec::new();
+                for export in exports.iter() {
+                    let name = fields.get(export.name).cloned();
+                    let name = name.unwrap_or_else(|| export.name.to_string());
+                    renamed.push((name, self.export_kind(export.kind)?, export.index));
+                }
+                instances.export_items(renamed.iter().map(|(n, k, i)| (n.as_str(), *k, *i)));
+                Ok(())
+            }
+            instance => component_utils::parse_instance(self, instances, instance),
+        }
     }
 
     fn parse_component_alias_section(

@@ -2,10 +2,11 @@
 //! and how they look in the canonical ABI (flat core values or bytes in memory).
 //!
 //! A stub never allocates: every value it returns is all-zero bits except for
-//! discriminants and fresh handles. Zero bits are a valid value of every
-//! handle-free type (`0`, `false`, the first enum case, an empty string or
-//! list as `(ptr 0, len 0)`, `none`), so a return area is zero-filled and only
-//! the non-zero parts are stored.
+//! discriminants and fresh handles (of its own resources, of streams that have
+//! already ended, of futures that resolve at once). Zero bits are a valid value
+//! of every handle-free type (`0`, `false`, the first enum case, an empty
+//! string or list as `(ptr 0, len 0)`, `none`), so a return area is
+//! zero-filled and only the non-zero parts are stored.
 
 use wit_parser::abi::WasmType;
 use wit_parser::{Handle, Int, Resolve, SizeAlign, Type, TypeDefKind, TypeId};
@@ -25,6 +26,13 @@ pub(crate) enum Value {
     Fields(Vec<Value>),
     /// A fresh handle (rep 0) to a resource defined by the stub itself.
     NewHandle(TypeId),
+    /// The readable end of a new stream (of this `stream<T>` type) whose
+    /// writable end is dropped at once: the reader sees the end.
+    EndedStream(TypeId),
+    /// The readable end of a new future (of this `future<T>` type) resolved
+    /// with `payload`, written asynchronously from the stub's static memory.
+    /// The payload holds no handles ([`Value::is_plain`]).
+    Future { ty: TypeId, payload: Box<Value> },
 }
 
 impl Value {
@@ -38,19 +46,74 @@ impl Value {
         Value::Case { index, payload }
     }
 
-    /// Resources for which this value creates handles, in order of appearance.
-    pub(crate) fn new_handles(&self, out: &mut Vec<TypeId>) {
+    /// The handles this value creates, in order of appearance (the payloads
+    /// of futures too).
+    pub(crate) fn made(&self, out: &mut Vec<Made>) {
         match self {
             Value::Zero => {}
             Value::Case { payload, .. } => {
                 if let Some(p) = payload {
-                    p.new_handles(out);
+                    p.made(out);
                 }
             }
-            Value::Fields(fields) => fields.iter().for_each(|f| f.new_handles(out)),
-            Value::NewHandle(r) => out.push(*r),
+            Value::Fields(fields) => fields.iter().for_each(|f| f.made(out)),
+            Value::NewHandle(r) => out.push(Made::Resource(*r)),
+            Value::EndedStream(ty) => out.push(Made::EndedStream(*ty)),
+            Value::Future { ty, payload } => {
+                out.push(Made::Future(*ty));
+                payload.made(out);
+            }
         }
     }
+
+    /// The handle this value is, if it is one.
+    fn as_made(&self) -> Option<Made> {
+        match self {
+            Value::NewHandle(r) => Some(Made::Resource(*r)),
+            Value::EndedStream(ty) => Some(Made::EndedStream(*ty)),
+            Value::Future { ty, .. } => Some(Made::Future(*ty)),
+            _ => None,
+        }
+    }
+
+    /// The futures this value makes, with their payloads, in order.
+    pub(crate) fn futures<'v>(&'v self, out: &mut Vec<(TypeId, &'v Value)>) {
+        match self {
+            Value::Zero | Value::NewHandle(_) | Value::EndedStream(_) => {}
+            Value::Case { payload, .. } => {
+                if let Some(p) = payload {
+                    p.futures(out);
+                }
+            }
+            Value::Fields(fields) => fields.iter().for_each(|f| f.futures(out)),
+            Value::Future { ty, payload } => {
+                out.push((*ty, payload));
+                payload.futures(out);
+            }
+        }
+    }
+
+    /// Whether the value is plain data, the same bytes at every call (no
+    /// handle to make): only such values can be a future's payload, which
+    /// is written from static memory.
+    pub(crate) fn is_plain(&self) -> bool {
+        let mut made = Vec::new();
+        self.made(&mut made);
+        made.is_empty()
+    }
+}
+
+/// A handle that a stub makes at each call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Made {
+    /// `[resource-new]` of the stub's own resource, with rep 0.
+    Resource(TypeId),
+    /// `stream.new` of this stream type, then `stream.drop-writable`: the
+    /// readable end of an ended stream.
+    EndedStream(TypeId),
+    /// `future.new` of this future type, then an async `future.write` of the
+    /// payload from static memory: the readable end of a resolved future.
+    Future(TypeId),
 }
 
 /// One flat core value of a direct (non-memory) result.
@@ -58,8 +121,9 @@ impl Value {
 pub(crate) enum Flat {
     /// A constant of the given core type (only integers are ever non-zero).
     Const(WasmType, i64),
-    /// `[resource-new]` of the resource, with rep 0.
-    NewHandle(TypeId),
+    /// A handle made at the call, in a slot of the given core type (an
+    /// `i64` slot of a variant joins an `i32` handle with a wider case).
+    Make(Made, WasmType),
 }
 
 /// How wide a store into memory is.
@@ -84,8 +148,8 @@ pub(crate) struct Store {
 pub(crate) enum Stored {
     /// A discriminant.
     Const(u32),
-    /// A fresh handle of the resource.
-    NewHandle(TypeId),
+    /// A handle made at the call.
+    Make(Made),
 }
 
 /// Follows type aliases (`type a = b`, `use` re-exports) to the defining type.
@@ -150,6 +214,37 @@ impl Values<'_> {
         }
     }
 
+    /// The `stream<T>` or `future<T>` type that `ty` is (aliases followed), if any.
+    pub(crate) fn transmit(&self, ty: &Type) -> Option<(TypeId, &TypeDefKind)> {
+        match unalias(self.resolve, *ty) {
+            Type::Id(id) => match &self.resolve.types[id].kind {
+                kind @ (TypeDefKind::Stream(_) | TypeDefKind::Future(_)) => Some((id, kind)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether a stream or future appears anywhere in `ty`.
+    pub(crate) fn contains_transmit(&self, ty: &Type) -> bool {
+        let Some(kind) = kind(self.resolve, *ty) else {
+            return false;
+        };
+        let inner: Vec<&Type> = match kind {
+            TypeDefKind::Stream(_) | TypeDefKind::Future(_) => return true,
+            TypeDefKind::Record(r) => r.fields.iter().map(|f| &f.ty).collect(),
+            TypeDefKind::Tuple(t) => t.types.iter().collect(),
+            TypeDefKind::Variant(v) => v.cases.iter().filter_map(|c| c.ty.as_ref()).collect(),
+            TypeDefKind::Result(r) => r.ok.iter().chain(r.err.iter()).collect(),
+            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::FixedLengthList(t, _) => {
+                vec![t]
+            }
+            TypeDefKind::Map(k, v) => vec![k, v],
+            _ => return false,
+        };
+        inner.into_iter().any(|t| self.contains_transmit(t))
+    }
+
     /// The resource defined by the stub that `ty` is an `own` handle of, if any.
     pub(crate) fn own_stubbed(&self, ty: &Type) -> Option<TypeId> {
         match kind(self.resolve, *ty)? {
@@ -203,19 +298,34 @@ impl Values<'_> {
                     .into_iter()
                     .map(|t| Flat::Const(t, 0)),
             ),
-            Value::NewHandle(resource) => out.push(Flat::NewHandle(*resource)),
+            Value::NewHandle(_) | Value::EndedStream(_) | Value::Future { .. } => {
+                let made = value.as_made().expect("a handle");
+                out.push(Flat::Make(made, WasmType::I32))
+            }
             Value::Fields(values) => {
                 for (t, v) in field_types(resolve, ty).iter().zip(values) {
                     self.flatten(t, v, out);
                 }
             }
             Value::Case { index, payload } => {
-                // Used for results that fit one core value, so no case has a
-                // payload slot: the discriminant is all there is.
-                assert!(payload.is_none(), "a one-value result has no payload");
+                // The discriminant, then the slots all cases share (joined
+                // types), the chosen case's payload in the first ones.
                 out.push(Flat::Const(WasmType::I32, i64::from(*index)));
+                let mut flat = Vec::new();
+                let (_, cases) = variant_cases(resolve, ty);
+                if let (Some(p), Some(t)) = (payload, cases[*index as usize]) {
+                    self.flatten(&t, p, &mut flat);
+                }
                 let slots = flat_types(resolve, ty).into_iter().skip(1);
-                out.extend(slots.map(|t| Flat::Const(t, 0)));
+                for (i, slot) in slots.enumerate() {
+                    out.push(match flat.get(i) {
+                        // Payloads are integers (discriminants, handles) or
+                        // zero, so widening is all a joined slot needs.
+                        Some(Flat::Const(_, v)) => Flat::Const(slot, *v),
+                        Some(Flat::Make(made, _)) => Flat::Make(*made, slot),
+                        None => Flat::Const(slot, 0),
+                    });
+                }
             }
         }
     }
@@ -233,11 +343,14 @@ impl Values<'_> {
         let resolve = self.resolve;
         match value {
             Value::Zero => {}
-            Value::NewHandle(resource) => out.push(Store {
-                offset,
-                width: Width::U32,
-                what: Stored::NewHandle(*resource),
-            }),
+            Value::NewHandle(_) | Value::EndedStream(_) | Value::Future { .. } => {
+                let made = value.as_made().expect("a handle");
+                out.push(Store {
+                    offset,
+                    width: Width::U32,
+                    what: Stored::Make(made),
+                })
+            }
             Value::Fields(values) => {
                 let types = field_types(resolve, ty);
                 for ((at, t), v) in sizes.field_offsets(&types).into_iter().zip(values) {
@@ -377,6 +490,21 @@ mod tests {
         // ok((0, handle)): the handle sits at 4 + 4 (after the u8, aligned).
         let r = *t.types.get("r").unwrap();
         let ok = Value::case(0, Value::Fields(vec![Value::Zero, Value::NewHandle(r)]));
-        assert_eq!(stores("h", &ok), [(8, Width::U32, Stored::NewHandle(r))]);
+        let handle = Stored::Make(Made::Resource(r));
+        assert_eq!(stores("h", &ok), [(8, Width::U32, handle)]);
+
+        // Flat (an async function's `task.return`): the error's discriminant
+        // widened into the slot it shares with `u64`, or a handle next to it.
+        let flat = |func: &str, value: &Value| {
+            let mut out = Vec::new();
+            values.flatten(&t.functions[func].result.unwrap(), value, &mut out);
+            out
+        };
+        let (i32_, i64_) = (WasmType::I32, WasmType::I64);
+        let err = [Flat::Const(i32_, 1), Flat::Const(i64_, 3)];
+        assert_eq!(flat("f", &err_d), err);
+        let ok = Value::case(0, Value::NewHandle(r));
+        let ok_flat = [Flat::Const(i32_, 0), Flat::Make(Made::Resource(r), i32_)];
+        assert_eq!(flat("g", &ok), ok_flat);
     }
 }
