@@ -374,7 +374,7 @@ fn a_cache_open_to_others_is_not_used() {
 /// A wasip1 program as a core module (the classic `fd_write` hello), and a
 /// plain core module: `run` says what `inspect` says, and exits 1.
 #[test]
-fn a_core_module_gets_the_message_of_inspect() {
+fn a_wasip1_module_runs_and_any_other_core_module_gets_the_message_of_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let wasip1 = airlock::testkit::wat(
         r#"(module
@@ -388,10 +388,22 @@ fn a_core_module_gets_the_message_of_inspect() {
             (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
     )
     .unwrap();
+    // A wasip1 program is adapted and runs, as `wasmtime run` runs it.
+    let p1 = dir.path().join("hello-wasip1.wasm");
+    std::fs::write(&p1, wasip1).unwrap();
+    let run = airlock(dir.path(), &[&"run", &p1]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "hello\n", "{run:?}");
+    assert!(
+        run.stderr
+            .contains("is a wasi_snapshot_preview1 module: adapted"),
+        "{run:?}"
+    );
+    // Any other core module gets what `inspect` says of it.
     let plain = airlock::testkit::wat(r#"(module (func (export "main")))"#).unwrap();
-    for (name, bytes) in [("hello-wasip1.wasm", wasip1), ("plain.wasm", plain)] {
-        let path = dir.path().join(name);
-        std::fs::write(&path, bytes).unwrap();
+    {
+        let path = dir.path().join("plain.wasm");
+        std::fs::write(&path, plain).unwrap();
         let inspect = airlock(dir.path(), &[&"inspect", &path]);
         let run = airlock(dir.path(), &[&"run", &path]);
         assert_eq!(run.code, Some(1), "{run:?}");

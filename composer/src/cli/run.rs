@@ -71,6 +71,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let path = &args.component;
     let config = config(&args)?;
     let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
+    // A wasip1 program runs as `wasmtime run` runs it: adapted first.
+    if let Some(note) = crate::preview1::note(path) {
+        eprintln!("{note}");
+    }
+    let bytes = crate::inspect::adapt_preview1(bytes, path)?;
     // What `inspect` says about a core module or a file that is not wasm,
     // rather than wasmtime's parser error.
     if wasmparser::Parser::is_core_wasm(&bytes) {
