@@ -10,6 +10,14 @@ use std::path::{Path, PathBuf};
 
 airlock_tests::cli_child!();
 
+/// Runs `airlock ARGS` in this process: exit code, stdout, stderr.
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = airlock::cli::main(args.iter().copied(), &mut stdout, &mut stderr);
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    (code, text(stdout), text(stderr))
+}
+
 /// A command (exports `wasi:cli/run`) that calls `exit(ok)` or `exit(err)`.
 fn exit_program(dir: &Path, ok: bool) -> PathBuf {
     let wit = r#"
@@ -120,9 +128,7 @@ fn a_denied_stream_that_would_trap_is_named_with_what_avoids_it() {
         "-o",
         out.to_str().unwrap(),
     ];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
-    let stderr = String::from_utf8(stderr).unwrap();
+    let (code, _, stderr) = cli(&args);
     assert_eq!(code, 0, "{stderr}");
     for stream in ["stdin", "stderr"] {
         let warning = stderr
@@ -144,10 +150,8 @@ fn a_denied_stream_that_would_trap_is_named_with_what_avoids_it() {
 fn the_example_audit_fits_80_columns_with_a_summary_first() {
     let manifest = example_manifest();
     let args = ["airlock", "check", "--manifest", manifest.to_str().unwrap()];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
-    let audit = String::from_utf8(stdout).unwrap();
-    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
+    let (code, audit, stderr) = cli(&args);
+    assert_eq!(code, 0, "{stderr}");
     let wide: Vec<&str> = audit.lines().filter(|l| l.chars().count() > 80).collect();
     assert!(wide.is_empty(), "lines over 80 columns: {wide:#?}");
     // One summary line per component, before any detail.
@@ -188,9 +192,7 @@ fn a_closed_stream_is_what_the_warning_says_it_is() {
         "-o",
         out.to_str().unwrap(),
     ];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
-    let stderr = String::from_utf8(stderr).unwrap();
+    let (code, _, stderr) = cli(&args);
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("warning:"), "{stderr}");
 }
@@ -267,10 +269,9 @@ fn check_json_prints_the_problems_when_the_policy_fails() {
     let path = dir.path().join("airlock.toml");
     std::fs::write(&path, manifest).unwrap();
     let args = ["airlock", "check", "-m", path.to_str().unwrap(), "--json"];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
+    let (code, stdout, _) = cli(&args);
     assert_eq!(code, 3);
-    let json: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["ok"], false);
     let problems = json["problems"].as_array().unwrap();
     assert!(
@@ -286,15 +287,7 @@ fn check_json_prints_the_problems_when_the_policy_fails() {
 fn inspect_and_compose_take_the_same_format_flag() {
     let lib = workspace().join("target/wasm32-wasip2/component/telemetry.wasm");
     let lib = lib.to_str().unwrap();
-    let run = |args: &[&str]| {
-        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        let code = airlock::cli::main(args.iter().copied(), &mut stdout, &mut stderr);
-        (
-            code,
-            String::from_utf8(stdout).unwrap(),
-            String::from_utf8(stderr).unwrap(),
-        )
-    };
+    let run = cli;
     let (code, json, _) = run(&["airlock", "inspect", lib, "--format", "json"]);
     assert_eq!(code, 0);
     assert!(
@@ -366,9 +359,7 @@ fn a_preview1_module_is_adapted_and_composed() {
         "-o",
         out.to_str().unwrap(),
     ];
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut stdout, &mut stderr);
-    let stderr = String::from_utf8(stderr).unwrap();
+    let (code, _, stderr) = cli(&args);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("is a wasi_snapshot_preview1 module: adapted to a component with the official command adapter"),
