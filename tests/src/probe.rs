@@ -30,19 +30,11 @@ world probe {
     export rng;
 }";
 
-/// Each export forwards to the import, returning the import's return area.
-pub const PROBE_WAT: &str = r#"(module
-  (import "wasi:random/random@0.2.12" "get-random-bytes" (func $bytes (param i64 i32)))
-  (import "wasi:random/random@0.2.12" "get-random-u64" (func $u64 (result i64)))
-  (import "wasi:random/insecure@0.2.12" "get-insecure-random-bytes" (func $ibytes (param i64 i32)))
-  (import "wasi:random/insecure-seed@0.2.12" "insecure-seed" (func $seed (param i32)))
-  (import "wasi:clocks/wall-clock@0.2.12" "now" (func $now (param i32)))
-  (import "wasi:clocks/monotonic-clock@0.2.12" "now" (func $mono (result i64)))
-  (import "wasi:cli/environment@0.2.12" "get-environment" (func $env (param i32)))
-  (import "wasi:cli/environment@0.2.12" "get-arguments" (func $args (param i32)))
-  (import "wasi:cli/environment@0.2.12" "initial-cwd" (func $cwd (param i32)))
-  (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 1024))
+/// A `cabi_realloc` for WAT test components: a bump allocator from `start`,
+/// never freeing (tests make a few calls).
+pub fn bump_realloc(start: u32) -> String {
+    format!(
+        r#"(global $bump (mut i32) (i32.const {start}))
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
     (local $p i32)
     global.get $bump
@@ -58,7 +50,27 @@ pub const PROBE_WAT: &str = r#"(module
     local.get 3
     i32.add
     global.set $bump
-    local.get $p)
+    local.get $p)"#
+    )
+}
+
+/// Each export forwards to the import, returning the import's return area.
+fn probe_wat() -> String {
+    PROBE_WAT.replace("{realloc}", &bump_realloc(1024))
+}
+
+const PROBE_WAT: &str = r#"(module
+  (import "wasi:random/random@0.2.12" "get-random-bytes" (func $bytes (param i64 i32)))
+  (import "wasi:random/random@0.2.12" "get-random-u64" (func $u64 (result i64)))
+  (import "wasi:random/insecure@0.2.12" "get-insecure-random-bytes" (func $ibytes (param i64 i32)))
+  (import "wasi:random/insecure-seed@0.2.12" "insecure-seed" (func $seed (param i32)))
+  (import "wasi:clocks/wall-clock@0.2.12" "now" (func $now (param i32)))
+  (import "wasi:clocks/monotonic-clock@0.2.12" "now" (func $mono (result i64)))
+  (import "wasi:cli/environment@0.2.12" "get-environment" (func $env (param i32)))
+  (import "wasi:cli/environment@0.2.12" "get-arguments" (func $args (param i32)))
+  (import "wasi:cli/environment@0.2.12" "initial-cwd" (func $cwd (param i32)))
+  (memory (export "memory") 1)
+  {realloc}
   (func (export "test:probe/rng#bytes") (param i64) (result i32)
     local.get 0 i32.const 16 call $bytes i32.const 16)
   (func (export "test:probe/rng#random-u64") (result i64) call $u64)
@@ -78,7 +90,7 @@ pub const PROBE_WAT: &str = r#"(module
 pub fn write_probe(path: &Path) {
     let bytes = airlock::testkit::component_from_wat(
         PROBE_WIT,
-        PROBE_WAT,
+        &probe_wat(),
         Some(&workspace().join("wit/deps")),
     )
     .expect("the probe builds");

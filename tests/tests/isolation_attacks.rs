@@ -134,28 +134,13 @@ fn core_wat(probes: &[&ProbeFn]) -> String {
         r#"(module
   {}
   (memory (export "memory") 4)
-  (global $bump (mut i32) (i32.const 8192))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    global.get $bump
-    local.get 2
-    i32.add
-    i32.const 1
-    i32.sub
-    i32.const 0
-    local.get 2
-    i32.sub
-    i32.and
-    local.tee $p
-    local.get 3
-    i32.add
-    global.set $bump
-    local.get $p)
+  {}
   (func (export "airlock:telemetry/telemetry@0.1.0#summarize") (param i32 i32 i32) (result i32)
     unreachable)
   {}
 )"#,
         imports.join("\n  "),
+        airlock_tests::probe::bump_realloc(8192),
         code.join("\n  ")
     )
 }
