@@ -61,7 +61,7 @@ test-js: compose-libraries
 test-python: compose-libraries
     {{ venv }}/bin/python -m pytest -q tests/python
 
-# The interposers airlock builds into its outputs (attenuated capabilities; see composer/src/attenuate),
+# The interposers airlock builds into its outputs (attenuated capabilities; see composer/crates/airlock-core/src/attenuate),
 # by kind: crate `interpose-KIND` is checked in as composer/interposers/KIND.wasm.
 interposer_kinds := "env clock stdio http sockets files embed"
 

@@ -9,10 +9,10 @@
 //! dev profile with dependencies at opt-level 2 (wasmtime and cranelift are
 //! the workspace's test build; see `[profile.dev.package."*"]`).
 
-use airlock::host::{HostConfig, HostState, Preopen, Session, engine};
-use airlock::policy::PatternSet;
-use airlock::spec::CompositionSpec;
-use airlock::testkit::wat;
+use airlock_core::policy::PatternSet;
+use airlock_core::spec::CompositionSpec;
+use airlock_core::testkit::wat;
+use airlock_host::{HostConfig, HostState, Preopen, Session, engine};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use wasmtime::{Engine, Store};
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::{ManglingAndAbi, Resolve};
 
-const WASI: [&str; 7] = airlock::testkit::WASI_PACKAGES;
+const WASI: [&str; 7] = airlock_core::testkit::WASI_PACKAGES;
 
 struct Args {
     airlock: PathBuf,
@@ -264,17 +264,18 @@ fn compose_vs_wac(args: &Args, work: &Path, table: &mut Table) -> Result<()> {
     // Imports the manifest denies explicitly (libraries left out of the example)
     // get the same deny stub as a plug, so both outputs run in the same host.
     let bytes = std::fs::read(&root.path)?;
-    let decoded = airlock::inspect::decode(&bytes, &root.path)?;
+    let decoded = airlock_core::inspect::decode(&bytes, &root.path)?;
     let denied: Vec<String> = decoded
         .imports
         .iter()
         .filter(|i| {
-            airlock::names::InterfaceName::parse(&i.name).is_some_and(|n| root.deny.matches(&n))
+            airlock_core::names::InterfaceName::parse(&i.name)
+                .is_some_and(|n| root.deny.matches(&n))
         })
         .map(|i| i.name.clone())
         .collect();
     if !denied.is_empty() {
-        let stub = airlock::deny::deny_imports(
+        let stub = airlock_core::deny::deny_imports(
             &decoded.resolve,
             decoded.world,
             &denied,
@@ -299,7 +300,7 @@ fn compose_vs_wac(args: &Args, work: &Path, table: &mut Table) -> Result<()> {
         mw = mw.max(m);
     }
     let (a, w) = (median(ta), median(tw));
-    let wac_valid = airlock::verify::validate(&std::fs::read(&out_wac)?).is_ok();
+    let wac_valid = airlock_core::verify::validate(&std::fs::read(&out_wac)?).is_ok();
     table.add(
         "compose",
         &format!("example app, {} components, deny-by-default (airlock)", spec.instances.len()),
@@ -607,7 +608,7 @@ fn scaling(args: &Args, work: &Path, table: &mut Table) -> Result<()> {
                     let out = &steps.last().expect("a step").1;
                     let bytes = std::fs::read(out)?;
                     // The CLI verified it; validate again, independently.
-                    let valid = airlock::verify::validate(&bytes).is_ok();
+                    let valid = airlock_core::verify::validate(&bytes).is_ok();
                     times.push((n, t));
                     table.add(
                         "scaling",
@@ -671,10 +672,10 @@ fn verification_share(args: &Args, table: &mut Table) -> Result<()> {
         compose(&spec)?;
         compose_times.push(t.elapsed());
         let t = Instant::now();
-        airlock::verify::check(&bytes, &spec)?;
+        airlock_core::verify::check(&bytes, &spec)?;
         whole.push(t.elapsed());
         let t = Instant::now();
-        airlock::verify::check_output(&bytes, &spec.allow)?;
+        airlock_core::verify::check_output(&bytes, &spec.allow)?;
         imports_only.push(t.elapsed());
     }
     let (c, w, i) = (median(compose_times), median(whole), median(imports_only));
@@ -706,12 +707,12 @@ fn spec_all_granted(mut spec: CompositionSpec) -> CompositionSpec {
 
 fn example_spec() -> Result<CompositionSpec> {
     let path = root().join("examples/app/airlock.toml");
-    let manifest = airlock::manifest::Manifest::load(&path)?;
+    let manifest = airlock_core::manifest::Manifest::load(&path)?;
     Ok(CompositionSpec::from_manifest(&manifest, &path)?)
 }
 
-fn compose(spec: &CompositionSpec) -> Result<airlock::pipeline::Composed> {
-    airlock::pipeline::compose(spec).map_err(|e| anyhow::anyhow!("{e}"))
+fn compose(spec: &CompositionSpec) -> Result<airlock_core::pipeline::Composed> {
+    airlock_core::pipeline::compose(spec).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn wasi_resolve(all_features: bool) -> Result<Resolve> {
@@ -739,7 +740,7 @@ fn sizes(table: &mut Table) -> Result<()> {
         .instances
         .iter()
         .flat_map(|i| &i.imports)
-        .filter(|i| matches!(i.fate, airlock::plan::Fate::Denied { .. }))
+        .filter(|i| matches!(i.fate, airlock_core::plan::Fate::Denied { .. }))
         .count();
     let (d, g) = (denied.bytes.len(), granted.bytes.len());
     table.add(
@@ -775,12 +776,12 @@ fn sizes(table: &mut Table) -> Result<()> {
     let mut alone = Vec::new();
     for &id in &ids {
         alone.push(
-            airlock::virtualize::synthesize(&resolve, &[id], "x")?
+            airlock_core::virtualize::synthesize(&resolve, &[id], "x")?
                 .bytes
                 .len(),
         );
     }
-    let all = airlock::virtualize::synthesize(&resolve, &ids, "x")?
+    let all = airlock_core::virtualize::synthesize(&resolve, &ids, "x")?
         .bytes
         .len();
     table.add(

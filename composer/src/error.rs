@@ -1,84 +1,72 @@
-//! The library's error type: one variant per pipeline step, each naming the
-//! file or the thing at fault.
+//! The command line's error: the pipeline's, the registry's and the lock's,
+//! and the command line's own (usage, a caught panic), each with its exit code.
 
-use std::path::PathBuf;
+use airlock_core::error::EXIT_POLICY;
+use airlock_registry::RegistryError;
+use airlock_registry::lock::LockError;
 
-/// Exit code for "the policy cannot be met" (documented in the CLI help).
-pub const EXIT_POLICY: i32 = 3;
-
-/// Anything that stops a composition.
+/// Anything that stops a subcommand.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The manifest could not be read or parsed.
+    /// The pipeline stopped (manifest, inspection, policy, composition, verification, writing).
     #[error(transparent)]
-    Manifest(#[from] crate::manifest::ManifestError),
-    /// The manifest or flags do not hold together.
+    Core(#[from] airlock_core::error::Error),
+    /// A registry, a package reference or the cache failed.
     #[error(transparent)]
-    Spec(#[from] crate::spec::SpecError),
-    /// Component files that cannot be used (every one is listed).
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Inspect(Vec<crate::inspect::InspectError>),
-    /// Renaming imports to normalised versions failed.
-    #[error("cannot normalise the import versions of `{path}`: {message}")]
-    Normalize {
-        /// The component file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-    /// The policy cannot be met.
+    Registry(#[from] RegistryError),
+    /// The lock file cannot be used, or a component goes beyond it.
     #[error(transparent)]
-    Policy(#[from] crate::plan::PolicyError),
-    /// A denial component could not be synthesized.
-    #[error("cannot virtualize the denied imports of `{instance}`: {message}")]
-    Virtualize {
-        /// The instance.
-        instance: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// wac-graph refused the composition.
-    #[error(transparent)]
-    Compose(#[from] crate::compose::ComposeError),
-    /// The output failed verification; nothing is written.
-    #[error(transparent)]
-    Verify(#[from] crate::verify::VerifyError),
-    /// A bug: something panicked. Reported instead of crashing.
-    #[error("internal error (a bug in airlock, please report it): {0}")]
-    Internal(String),
+    Lock(#[from] LockError),
     /// The command line does not make sense (exit code 2).
     #[error("{0}")]
     Usage(String),
-    /// A registry, a package reference or the cache failed.
-    #[error(transparent)]
-    Registry(#[from] crate::registry::RegistryError),
-    /// The lock file cannot be used, or a component goes beyond it.
-    #[error(transparent)]
-    Lock(#[from] crate::lock::LockError),
-    /// The output could not be written.
-    #[error("cannot write `{path}`: {source}")]
-    Write {
-        /// The output path.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// A bug: something panicked. Reported instead of crashing.
+    #[error("internal error (a bug in airlock, please report it): {0}")]
+    Internal(String),
 }
 
 impl Error {
-    /// The process exit code for this error: 3 when the policy cannot be met, else 1.
+    /// The process exit code: 2 for usage, 3 when the policy cannot be met, else 1.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Policy(_) => EXIT_POLICY,
-            Error::Usage(_)
-            | Error::Manifest(crate::manifest::ManifestError::UnknownSetTarget { .. })
-            | Error::Spec(crate::spec::SpecError::UnknownSetTarget { .. }) => 2,
-            Error::Verify(
-                crate::verify::VerifyError::OutsideAllowList(_)
-                | crate::verify::VerifyError::BeyondGrants(_),
-            ) => EXIT_POLICY,
-            Error::Lock(crate::lock::LockError::CapabilitiesAdded { .. }) => EXIT_POLICY,
-            _ => 1,
+            Error::Core(e) => e.exit_code(),
+            Error::Usage(_) => 2,
+            Error::Lock(LockError::CapabilitiesAdded { .. }) => EXIT_POLICY,
+            Error::Registry(_) | Error::Lock(_) | Error::Internal(_) => 1,
         }
     }
 }
+
+impl From<airlock_registry::Error> for Error {
+    fn from(e: airlock_registry::Error) -> Self {
+        match e {
+            airlock_registry::Error::Core(e) => Error::Core(e),
+            airlock_registry::Error::Registry(e) => Error::Registry(e),
+            airlock_registry::Error::Lock(e) => Error::Lock(e),
+        }
+    }
+}
+
+impl From<airlock_core::inspect::InspectError> for Error {
+    fn from(e: airlock_core::inspect::InspectError) -> Self {
+        Error::Core(airlock_core::error::Error::Inspect(vec![e]))
+    }
+}
+
+/// The pipeline's own errors convert through [`airlock_core::error::Error`].
+macro_rules! via_core {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::Core(e.into())
+            }
+        }
+    )*};
+}
+via_core!(
+    airlock_core::manifest::ManifestError,
+    airlock_core::spec::SpecError,
+    airlock_core::plan::PolicyError,
+    airlock_core::compose::ComposeError,
+    airlock_core::verify::VerifyError,
+);

@@ -1,8 +1,8 @@
 //! The `airlock` command line. Everything but process plumbing lives in the library.
 
 fn main() {
-    airlock::cli::set_audit_width(audit_width());
-    let code = airlock::cli::main(
+    airlock::set_audit_width(audit_width());
+    let code = airlock::main(
         std::env::args_os(),
         &mut std::io::stdout(),
         &mut std::io::stderr(),
@@ -21,5 +21,5 @@ fn audit_width() -> usize {
     {
         return usize::from(w);
     }
-    airlock::report::DEFAULT_WIDTH
+    airlock_core::report::DEFAULT_WIDTH
 }

@@ -3,7 +3,7 @@
 //! documented traps, async functions get the fates of their sync twins, and
 //! every stub validates. (Running them is `tests/tests/async_denials.rs`.)
 
-use airlock::virtualize::{self, Fate};
+use airlock_core::virtualize::{self, Fate};
 use std::path::Path;
 use wit_parser::{InterfaceId, Resolve};
 
@@ -208,7 +208,7 @@ fn deny_all_added_bytes(mut resolve: Resolve, version: &str) -> (usize, usize) {
         out.to_str().unwrap(),
     ];
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args.map(String::from), &mut stdout, &mut stderr);
+    let code = airlock::main(args.map(String::from), &mut stdout, &mut stderr);
     let stderr = String::from_utf8_lossy(&stderr);
     assert_eq!(code, 0, "{}{stderr}", String::from_utf8_lossy(&stdout));
     let output = std::fs::read(&out).unwrap();
@@ -220,7 +220,7 @@ fn bytes_added_by_denying_all_of_wasi_0_3_and_of_wasi_0_2() {
     let (resolve, _) = wasi_03();
     let (n3, added3) = deny_all_added_bytes(resolve, "@0.3.0");
     let deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/deps");
-    let resolve = airlock::testkit::wasi_resolve(&deps).unwrap();
+    let resolve = airlock_core::testkit::wasi_resolve(&deps).unwrap();
     let (n2, added2) = deny_all_added_bytes(resolve, "@0.2.12");
     eprintln!(
         "denying all of WASI to one library adds: 0.3.0 ({n3} interfaces) {added3} bytes, \

@@ -49,12 +49,12 @@ fn run_case(case: &Path) -> Result<()> {
         match path.extension().and_then(|e| e.to_str()) {
             Some("wit") => {
                 let text = std::fs::read_to_string(&path)?;
-                let bytes = airlock::testkit::component_from_wit(&text, Some(&wasi_deps()))
+                let bytes = airlock_core::testkit::component_from_wit(&text, Some(&wasi_deps()))
                     .with_context(|| format!("building `{name}`"))?;
                 std::fs::write(dir.join(format!("{stem}.wasm")), bytes)?;
             }
             Some("wat") => {
-                let bytes = airlock::testkit::wat(&std::fs::read_to_string(&path)?)?;
+                let bytes = airlock_core::testkit::wat(&std::fs::read_to_string(&path)?)?;
                 std::fs::write(dir.join(format!("{stem}.wasm")), bytes)?;
             }
             _ if name == "expected.txt" || name == "cmd" => {}
@@ -69,7 +69,7 @@ fn run_case(case: &Path) -> Result<()> {
     let args = std::iter::once("airlock".to_string())
         .chain(cmd.split_whitespace().map(|a| a.replace("$DIR", &dir_text)));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut out, &mut err);
+    let code = airlock::main(args, &mut out, &mut err);
     let actual = format!(
         "exit: {code}\n--- stdout\n{}--- stderr\n{}",
         String::from_utf8(out)?,

@@ -2,13 +2,13 @@
 //! their exports and imports (decoded back), validity, size, determinism, and
 //! what their functions do when called through wasmtime.
 
-use airlock::virtualize::{Fate, synthesize};
+use airlock_core::virtualize::{Fate, synthesize};
 use std::collections::BTreeSet;
 use std::path::Path;
 use wit_component::DecodedWasm;
 use wit_parser::{InterfaceId, Resolve, WorldKey};
 
-const WASI: [&str; 7] = airlock::testkit::WASI_PACKAGES;
+const WASI: [&str; 7] = airlock_core::testkit::WASI_PACKAGES;
 
 /// The vendored WASI packages; `all_features` includes `@unstable` items.
 fn wasi(all_features: bool) -> Resolve {
@@ -271,7 +271,7 @@ fn a_resource_the_stub_imports_cannot_be_made() {
 fn imports_of_a_decoded_component_are_served_by_exact_name() {
     // The real input: the resolve of a component, decoded from its bytes.
     let deps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/deps");
-    let app = airlock::testkit::component_from_wit(
+    let app = airlock_core::testkit::component_from_wit(
         "package demo:app;
         world app {
             import wasi:sockets/tcp-create-socket@0.2.12;

@@ -1,5 +1,5 @@
 //! The cost of the `files` slice per file read: `std::fs::read` of a small
-//! file, in a loop inside the probe (`components/fs-probe`, `read-many`),
+//! file, in a loop inside the probe (`tests/probes/fs-probe`, `read-many`),
 //! through the narrowed slice (the files interposer resolves the path under
 //! its root, then calls the host) against the same probe with
 //! `wasi:filesystem` granted directly. Plain `std::time` measurements,
@@ -10,9 +10,9 @@
 //! `cargo bench -p airlock-tests --bench slice_files` (components built
 //! first: `just build-components`).
 
-use airlock::host::{self, HostConfig, Preopen, Session, Val};
-use airlock::manifest::Manifest;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, Preopen, Session, Val};
 use airlock_tests::{compose, workspace};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -57,7 +57,7 @@ fn per_read(v: &Variant, docs: &Path, reads: usize) -> Duration {
         }],
         ..HostConfig::default()
     };
-    let mut s = Session::new(&host::engine(), &v.bytes, &config).expect("instantiating");
+    let mut s = Session::new(&airlock_host::engine(), &v.bytes, &config).expect("instantiating");
     let mut run = |times: usize| {
         let args = [Val::String(v.path.into()), Val::U32(times as u32)];
         let out = s

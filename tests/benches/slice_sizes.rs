@@ -3,7 +3,7 @@
 //! (the allow-list widened where the slice needs it, the same for both).
 //! `just bench` runs it; sizes are exact, so one run is enough.
 
-use airlock::policy::PatternSet;
+use airlock_core::policy::PatternSet;
 use airlock_tests::{compose, try_example_spec_with_telemetry};
 
 /// (what, the key as written, what the allow-list must permit beside the example's).

@@ -38,7 +38,7 @@ pub fn child_main() {
     let _ = std::io::stdout().write_all(MARK.as_bytes());
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().write_all(MARK.as_bytes());
-    let code = airlock::cli::main(args, &mut std::io::stdout(), &mut std::io::stderr());
+    let code = airlock::main(args, &mut std::io::stdout(), &mut std::io::stderr());
     let _ = std::io::stdout().flush();
     std::process::exit(code);
 }

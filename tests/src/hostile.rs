@@ -393,7 +393,7 @@ fn write_all(stream: &mut TcpStream, mut bytes: &[u8], shared: &Shared, body: bo
 
 /// `sha256:<hex>`
 pub fn sha256(bytes: &[u8]) -> String {
-    airlock::registry::sha256(bytes)
+    airlock_registry::sha256(bytes)
 }
 
 /// An OCI image manifest in wkg's layout for a layer with this digest and

@@ -9,10 +9,10 @@ pub mod probe;
 pub mod randgen;
 pub mod registry;
 
-use airlock::manifest::Manifest;
-use airlock::pipeline::{self, Composed};
-use airlock::policy::PatternSet;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::pipeline::{self, Composed};
+use airlock_core::policy::PatternSet;
+use airlock_core::spec::CompositionSpec;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -82,13 +82,13 @@ pub fn try_example_spec_with_telemetry(extra: &str) -> Result<CompositionSpec> {
 /// Runs the composed app on the sample; returns the telemetry `env` attempt and
 /// how many `get-environment` calls reached the host.
 pub fn telemetry_env_attempt(bytes: &[u8]) -> (String, u64) {
-    let host = airlock::host::HostConfig {
+    let host = airlock_host::HostConfig {
         env: vec![
             ("HOME".into(), "/host".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "host-secret".into()),
             ("LANG".into(), "C".into()),
         ],
-        ..airlock::host::HostConfig::default()
+        ..airlock_host::HostConfig::default()
     };
     let (line, out) = telemetry_attempt(bytes, "env", host);
     (
@@ -102,10 +102,10 @@ pub fn telemetry_env_attempt(bytes: &[u8]) -> (String, u64) {
 pub fn telemetry_attempt(
     bytes: &[u8],
     capability: &str,
-    mut host: airlock::host::HostConfig,
-) -> (String, airlock::host::RunOutcome) {
+    mut host: airlock_host::HostConfig,
+) -> (String, airlock_host::RunOutcome) {
     let dir = tempfile::tempdir().unwrap();
-    host.dirs.push(airlock::host::Preopen {
+    host.dirs.push(airlock_host::Preopen {
         host: dir.path().into(),
         guest: "/data".into(),
         read_only: true,
@@ -121,7 +121,7 @@ pub fn telemetry_attempt(
 }
 
 /// How many calls of `function` (`interface#name`) reached the host in a run.
-pub fn host_calls(out: &airlock::host::RunOutcome, function: &str) -> u64 {
+pub fn host_calls(out: &airlock_host::RunOutcome, function: &str) -> u64 {
     out.calls.get(function).copied().unwrap_or(0)
 }
 
@@ -219,11 +219,11 @@ pub fn paragraphs(doc: &str) -> Vec<String> {
 
 /// Runs a composed example app on the sample document (stdin, argv `app.wasm`),
 /// with `config` for everything else, and asserts it exited 0.
-pub fn run_app(bytes: &[u8], mut config: airlock::host::HostConfig) -> airlock::host::RunOutcome {
-    use airlock::host;
+pub fn run_app(bytes: &[u8], mut config: airlock_host::HostConfig) -> airlock_host::RunOutcome {
     config.args = vec!["app.wasm".into()];
-    config.stdin = host::Stdin::Bytes(sample_document());
-    let outcome = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
+    config.stdin = airlock_host::Stdin::Bytes(sample_document());
+    let outcome = airlock_host::run_command(&airlock_host::engine(), bytes, &config)
+        .expect("the app instantiates");
     assert_eq!(
         outcome.exit_code,
         0,

@@ -3,9 +3,9 @@
 //! receives, and the net-probe component composed with a slice.
 
 use crate::workspace;
-use airlock::host::{self, HostConfig, Session, Val};
-use airlock::manifest::Manifest;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, Session, Val};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -139,7 +139,7 @@ pub fn probe_session(bytes: &[u8]) -> Session {
         allow_net: true,
         ..HostConfig::default()
     };
-    Session::new(&host::engine(), bytes, &config).expect("the probe instantiates")
+    Session::new(&airlock_host::engine(), bytes, &config).expect("the probe instantiates")
 }
 
 /// Calls a probe function with string arguments: `Ok(status or ())` or the

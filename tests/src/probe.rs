@@ -30,29 +30,7 @@ world probe {
     export rng;
 }";
 
-/// A `cabi_realloc` for WAT test components: a bump allocator from `start`,
-/// never freeing (tests make a few calls).
-pub fn bump_realloc(start: u32) -> String {
-    format!(
-        r#"(global $bump (mut i32) (i32.const {start}))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    global.get $bump
-    local.get 2
-    i32.add
-    i32.const 1
-    i32.sub
-    i32.const 0
-    local.get 2
-    i32.sub
-    i32.and
-    local.tee $p
-    local.get 3
-    i32.add
-    global.set $bump
-    local.get $p)"#
-    )
-}
+pub use airlock_core::testkit::bump_realloc;
 
 /// Each export forwards to the import, returning the import's return area.
 fn probe_wat() -> String {
@@ -88,7 +66,7 @@ const PROBE_WAT: &str = r#"(module
 
 /// Writes the probe component to `path`.
 pub fn write_probe(path: &Path) {
-    let bytes = airlock::testkit::component_from_wat(
+    let bytes = airlock_core::testkit::component_from_wat(
         PROBE_WIT,
         &probe_wat(),
         Some(&workspace().join("wit/deps")),

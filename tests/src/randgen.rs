@@ -20,15 +20,15 @@
 //! and checks the invariants: `pipeline::compose` returns an error (never panics),
 //! or bytes that validate and whose imports, read from the bytes with wasmparser
 //! alone, match the allow-list or are `use` dependencies of matched ones; and,
-//! instance by instance ([`check_reach`], over `airlock::reach`), every host
+//! instance by instance ([`check_reach`], over `airlock_core::reach`), every host
 //! import that reaches an instance is one its own grant permits, or a genuine
 //! WASI type dependency of one (per WASI's WIT, read here) of which only
 //! functions without authority of their own arrive.
 
-use airlock::names::InterfaceName;
-use airlock::policy::{Pattern, PatternSet};
-use airlock::reach::Access;
-use airlock::spec::{CompositionSpec, InstanceSpec};
+use airlock_core::names::InterfaceName;
+use airlock_core::policy::{Pattern, PatternSet};
+use airlock_core::reach::Access;
+use airlock_core::spec::{CompositionSpec, InstanceSpec};
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -1382,7 +1382,7 @@ pub fn real_wasi(wasi_deps: &Path) -> Result<Vec<(String, String)>> {
 
 /// Builds a component (wit-component's dummy module) for the single world of
 /// `wit`, after pushing `packages` (whole WIT files, in dependency order) into
-/// the resolve: like `airlock::testkit::component_from_wit`, with any packages,
+/// the resolve: like `airlock_core::testkit::component_from_wit`, with any packages,
 /// forged WASI ones included.
 pub fn build_component(packages: &[String], wit: &str) -> Result<Vec<u8>> {
     let mut resolve = wit_parser::Resolve::default();
@@ -1422,7 +1422,7 @@ pub fn check_spec(
     deps: Option<&BTreeMap<String, BTreeSet<String>>>,
 ) -> Result<Outcome> {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        airlock::pipeline::compose(spec)
+        airlock_core::pipeline::compose(spec)
     }));
     let composed = match result {
         Err(panic) => {
@@ -1636,7 +1636,7 @@ pub fn wasi_model() -> Result<&'static WasiModel> {
         .map_err(|e| anyhow!("reading wit/deps: {e}"))
 }
 
-/// Instance by instance, from the output bytes (`airlock::reach`): every host
+/// Instance by instance, from the output bytes (`airlock_core::reach`): every host
 /// import that reaches an instance of `spec` (or its `NAME (denials)` and
 /// `NAME (types only)` components, held to NAME's rules) must be granted to it (its grant and the
 /// allow-list match the import, its deny does not), or be a genuine WASI type
@@ -1651,7 +1651,7 @@ pub fn check_reach(
     declared: &BTreeMap<String, BTreeSet<String>>,
     model: &WasiModel,
 ) -> Result<(usize, usize)> {
-    let reach = airlock::reach::host_reach(bytes).map_err(|e| {
+    let reach = airlock_core::reach::host_reach(bytes).map_err(|e| {
         anyhow!("INVARIANT VIOLATION: the per-instance reader fails on the output: {e}")
     })?;
     let mut problems = Vec::new();
@@ -1827,7 +1827,7 @@ pub fn deps_of(case: &Case, wasi_deps: &Path) -> Result<BTreeMap<String, BTreeSe
 
 /// A resolve with the WASI packages of `wasi_deps`.
 pub fn wasi_resolve(wasi_deps: &Path) -> Result<wit_parser::Resolve> {
-    airlock::testkit::wasi_resolve(wasi_deps)
+    airlock_core::testkit::wasi_resolve(wasi_deps)
 }
 
 /// For each interface of `resolve`, the interfaces it `use`s, transitively.

@@ -1,10 +1,10 @@
-//! Bad input at the CLI (`airlock::cli::main`, the whole CLI as a function):
+//! Bad input at the CLI (`airlock::main`, the whole CLI as a function):
 //! truncated and corrupted components, enormous and deeply nested WIT, non-UTF-8
 //! paths, unwritable output folders, the output equal to an input. Each gets a
 //! clear error or a valid output; never a panic, never a partial file, and the
 //! inputs are never modified. (More cases are golden tests in `composer/tests/golden`.)
 
-use airlock::testkit::component_from_wit;
+use airlock_core::testkit::component_from_wit;
 use airlock_tests::randgen::{Rng, wasi_deps};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ fn cli(args: &[OsString]) -> (i32, String) {
         .collect();
     let result = std::panic::catch_unwind(|| {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = airlock::cli::main(all.clone(), &mut out, &mut err);
+        let code = airlock::main(all.clone(), &mut out, &mut err);
         (code, String::from_utf8_lossy(&err).into_owned())
     });
     result.unwrap_or_else(|_| panic!("the CLI panicked on {args:?}"))
@@ -225,7 +225,7 @@ fn types_nested_beyond_the_limit_are_refused() {
     wat.push_str(")\n");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deep.wasm");
-    std::fs::write(&path, airlock::testkit::wat(&wat).unwrap()).unwrap();
+    std::fs::write(&path, airlock_core::testkit::wat(&wat).unwrap()).unwrap();
     let out = dir.path().join("out.wasm");
     let (code, err) = compose_checked(dir.path(), &path, &[], &out);
     assert_ne!(code, 0);

@@ -1,4 +1,4 @@
-//! The escape suite: `components/escape` tries every authority-yielding entry
+//! The escape suite: `tests/probes/escape` tries every authority-yielding entry
 //! point of WASI 0.2. Composed deny-all, nothing reaches the host (the output
 //! imports nothing, the recording host counts zero calls) and every attempt gets
 //! the graceful denial, except the two documented traps (`exit`,
@@ -8,8 +8,8 @@
 //!
 //! Each probe runs in a fresh instance (a trap poisons an instance).
 
-use airlock::host::{self, Component, HostConfig, Preopen, RECORDED, Session, Stdin, Val};
-use airlock::spec::CompositionSpec;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{Component, HostConfig, Preopen, RECORDED, Session, Stdin, Val};
 use airlock_tests::{compose, import_names, workspace};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -89,7 +89,7 @@ fn outcome(v: &Val) -> (String, Outcome) {
 }
 
 fn names(component: &Component, config: &HostConfig) -> Vec<String> {
-    let mut s = Session::instantiate(&host::engine(), component, config).unwrap();
+    let mut s = Session::instantiate(&airlock_host::engine(), component, config).unwrap();
     let results = s.call_export(Some(PROBE), "names", &[]).unwrap();
     let Val::List(items) = &results[0] else {
         panic!("names: {results:?}")
@@ -105,8 +105,8 @@ fn names(component: &Component, config: &HostConfig) -> Vec<String> {
 
 /// Runs every probe, each in a fresh instance.
 fn run_all(bytes: &[u8], config: &HostConfig) -> BTreeMap<String, Run> {
-    let engine = host::engine();
-    let component = host::compile(&engine, bytes).unwrap();
+    let engine = airlock_host::engine();
+    let component = airlock_host::compile(&engine, bytes).unwrap();
     let mut out = BTreeMap::new();
     for name in names(&component, config) {
         let mut s = Session::instantiate(&engine, &component, config).unwrap();

@@ -2,7 +2,7 @@
 //! host that links only the allowed interfaces and records authority-yielding calls.
 //! Expected values are computed here, independently of the components.
 
-use airlock::host::{HostConfig, Preopen, RunOutcome};
+use airlock_host::{HostConfig, Preopen, RunOutcome};
 use airlock_tests::{
     app_sections, compose, example_spec, import_names, paragraphs, run_app, sample_document,
     set_allow, set_grant,

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 const CHILD_ARGS: &str = "AIRLOCK_HOSTILE_CLI_ARGS";
 
-/// Not a test: the child side of [`cli`]. Runs `airlock::cli::main` with the
+/// Not a test: the child side of [`cli`]. Runs `airlock::main` with the
 /// arguments in `AIRLOCK_HOSTILE_CLI_ARGS`, prints its stderr and its peak
 /// memory, and exits with its code.
 #[test]
@@ -44,7 +44,7 @@ fn cli_child() {
         )
         .collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args, &mut out, &mut err);
+    let code = airlock::main(args, &mut out, &mut err);
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let peak = status
         .lines()
@@ -167,7 +167,7 @@ fn cli(dir: &Path, args: &[&str], vars: &[(&str, Option<&str>)]) -> Run {
 /// The CLI in this process: (exit code, stderr).
 fn cli_here(args: &[&str]) -> (i32, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(
+    let code = airlock::main(
         std::iter::once("airlock").chain(args.iter().copied()),
         &mut out,
         &mut err,
@@ -185,7 +185,7 @@ fn component(marker: &str, pad: usize) -> Vec<u8> {
     let wit = "package t:lib@0.1.0;\n\
                interface api { hello: func() -> u32; }\n\
                world lib { export api; }\n";
-    let mut bytes = airlock::testkit::component_from_wit(wit, None).unwrap();
+    let mut bytes = airlock_core::testkit::component_from_wit(wit, None).unwrap();
     let name = b"hostile-marker";
     let mut payload = marker.as_bytes().to_vec();
     payload.resize(payload.len() + pad, b'.');
@@ -1024,7 +1024,7 @@ fn without_a_home_the_cache_is_private() {
 /// digest (today: the file is read again, and the output holds the other).
 #[test]
 fn the_verified_bytes_are_the_composed_bytes() {
-    use airlock::cli::lock::{Accept, RegistryArgs, prepare};
+    use airlock::commands::lock::{Accept, RegistryArgs, prepare};
     let good = component("GOOD-BYTES", 0);
     let evil = component("EVIL-BYTES", 0);
     let catalog = Catalog::default().with("t/lib", "0.1.0", &good);
@@ -1048,7 +1048,7 @@ fn the_verified_bytes_are_the_composed_bytes() {
     let blob = cache.join("blobs/sha256").join(&digest[7..]);
     assert!(blob.exists());
 
-    let (mut spec, _) = airlock::cli::compose::load_spec(Some(&manifest), None).unwrap();
+    let (mut spec, _) = airlock::commands::compose::load_spec(Some(&manifest), None).unwrap();
     let args = RegistryArgs {
         offline: true,
         cache_dir: Some(cache.clone()),
@@ -1063,10 +1063,10 @@ fn the_verified_bytes_are_the_composed_bytes() {
 
     // Swapped after the check, before the composition.
     std::fs::write(&blob, &evil).unwrap();
-    let composed = airlock::pipeline::compose(&spec).unwrap();
+    let composed = airlock_core::pipeline::compose(&spec).unwrap();
     assert!(contains(&composed.bytes, b"GOOD-BYTES"));
     assert!(!contains(&composed.bytes, b"EVIL-BYTES"));
-    let provenance = airlock::provenance::read(&composed.bytes)
+    let provenance = airlock_core::provenance::read(&composed.bytes)
         .unwrap()
         .expect("a provenance section");
     let lib = provenance
@@ -1151,7 +1151,7 @@ fn a_blob_swapped_during_compose_never_reaches_the_output() {
             if code == 0 {
                 ok += 1;
                 let bytes = std::fs::read(&out).unwrap();
-                let provenance = airlock::provenance::read(&bytes).unwrap().unwrap();
+                let provenance = airlock_core::provenance::read(&bytes).unwrap().unwrap();
                 let lib = provenance
                     .components
                     .iter()

@@ -3,7 +3,7 @@
 //! composer refuses with an error or writes an output that validates, imports
 //! nothing outside the allow-list (and its `use` dependencies), and in which
 //! each instance reaches only what its own grant permits (read from the bytes
-//! by `airlock::reach`, checked against WASI's WIT). Never a panic.
+//! by `airlock_core::reach`, checked against WASI's WIT). Never a panic.
 //!
 //! Bounded here; `just fuzz` runs many more:
 //! `AIRLOCK_GEN_CASES` (default 150) cases from seed `AIRLOCK_GEN_SEED` (default 1).
@@ -163,7 +163,7 @@ fn problem_kinds(message: &str) -> std::collections::BTreeSet<String> {
 #[test]
 fn wasi_model_reads_wit_deps() {
     let model = randgen::wasi_model().unwrap();
-    let name = |s: &str| airlock::names::InterfaceName::parse(s).unwrap();
+    let name = |s: &str| airlock_core::names::InterfaceName::parse(s).unwrap();
     assert!(model.depends(
         &name("wasi:filesystem/types@0.2.3"),
         &name("wasi:clocks/wall-clock@0.2.12")
@@ -215,7 +215,7 @@ fn reach_check_catches_ungranted_reach() {
         let case = randgen::generate(seed);
         let dir = tempfile::tempdir().unwrap();
         let spec = randgen::build_spec(&case, dir.path(), &deps).unwrap();
-        let Ok(composed) = airlock::pipeline::compose(&spec) else {
+        let Ok(composed) = airlock_core::pipeline::compose(&spec) else {
             continue;
         };
         let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())

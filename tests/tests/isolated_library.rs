@@ -1,8 +1,8 @@
 //! A library whose every import is denied composes into a component with no
 //! imports at all, and still does its job in a host that provides nothing.
 
-use airlock::host::{self, HostConfig, Session, Val};
-use airlock::spec::CompositionSpec;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, Session, Val};
 use airlock_tests::{compose, import_names, workspace};
 
 fn component(name: &str) -> std::path::PathBuf {
@@ -24,8 +24,12 @@ fn markdown_with_all_of_std_denied_has_no_imports_and_still_renders() {
     let composed = compose(&spec).unwrap();
     assert_eq!(import_names(&composed.bytes).unwrap(), Vec::<String>::new());
 
-    let mut session =
-        Session::new(&host::engine(), &composed.bytes, &HostConfig::default()).unwrap();
+    let mut session = Session::new(
+        &airlock_host::engine(),
+        &composed.bytes,
+        &HostConfig::default(),
+    )
+    .unwrap();
     let doc = "# Hi *there*\n\n| a | b |\n|---|---|\n| 1 | 2 |\n";
     let html = session
         .call_export(
@@ -57,7 +61,7 @@ fn import_free_libraries_compose_to_no_imports_and_run() {
         assert!(import_names(&composed.bytes).unwrap().is_empty(), "{name}");
     }
     let mut session = Session::new(
-        &host::engine(),
+        &airlock_host::engine(),
         &compose(&CompositionSpec::from_plugs(&component("stats"), &[], &[], &[], &[]).unwrap())
             .unwrap()
             .bytes,

@@ -12,11 +12,11 @@
 //! packages are nested packages of the library's own WIT) and swapped in for
 //! the example app's telemetry library.
 
-use airlock::error::Error;
-use airlock::host::{self, HostConfig, Preopen, Session, Val};
-use airlock::plan::{Fate, Problem};
-use airlock::spec::CompositionSpec;
-use airlock::testkit::{component_from_wat, component_from_wit};
+use airlock_core::error::Error;
+use airlock_core::plan::{Fate, Problem};
+use airlock_core::spec::CompositionSpec;
+use airlock_core::testkit::{component_from_wat, component_from_wit};
+use airlock_host::{HostConfig, Preopen, Session, Val};
 use airlock_tests::{
     example_manifest_with_library, example_spec_with_library, import_names, workspace,
 };
@@ -229,15 +229,15 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 /// The problems of a refused composition; panics (with the audit) if it composed
 /// or failed otherwise.
 fn refused(spec: &CompositionSpec) -> Vec<Problem> {
-    match airlock::pipeline::compose(spec) {
+    match airlock_core::pipeline::compose(spec) {
         Err(Error::Policy(e)) => e.0,
         Err(other) => panic!("refused, but not as a policy error: {other}"),
         Ok(c) => panic!("the attack composed; its audit:\n{}", c.report.to_text()),
     }
 }
 
-fn composes(spec: &CompositionSpec) -> airlock::pipeline::Composed {
-    airlock::pipeline::compose(spec).unwrap_or_else(|e| panic!("the control is refused: {e}"))
+fn composes(spec: &CompositionSpec) -> airlock_core::pipeline::Composed {
+    airlock_core::pipeline::compose(spec).unwrap_or_else(|e| panic!("the control is refused: {e}"))
 }
 
 /// A host holding the secrets: the environment variable, and a file in the
@@ -264,7 +264,7 @@ fn secret_host(dir: &Path) -> HostConfig {
 /// host holding the secrets, and calls the library's probe `func`.
 fn call_probe(bytes: &[u8], config: &HostConfig, func: &str) -> Val {
     let mut session =
-        Session::new(&host::engine(), bytes, config).expect("the output instantiates");
+        Session::new(&airlock_host::engine(), bytes, config).expect("the output instantiates");
     let mut out = session
         .call_export(Some("airlock:attack/probe"), func, &[])
         .unwrap_or_else(|e| panic!("calling `{func}`: {e:#}"));
@@ -374,7 +374,7 @@ fn audit_of(audit: &str, name: &str) -> Vec<String> {
 }
 
 /// The fate of `instance`'s import whose unversioned name is `import`.
-fn fate(composed: &airlock::pipeline::Composed, instance: &str, import: &str) -> Fate {
+fn fate(composed: &airlock_core::pipeline::Composed, instance: &str, import: &str) -> Fate {
     let inst = composed
         .report
         .plan
@@ -819,7 +819,7 @@ fn case4_a_cycle_between_two_components_is_refused_without_a_crash() {
     )
     .unwrap();
     let spec = CompositionSpec::from_manifest(
-        &airlock::manifest::Manifest::load(&manifest).unwrap(),
+        &airlock_core::manifest::Manifest::load(&manifest).unwrap(),
         &manifest,
     )
     .unwrap();

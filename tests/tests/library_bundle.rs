@@ -3,10 +3,10 @@
 //! interfaces and imports nothing. Called here from Rust (wasmtime); the same
 //! file is called from Node (tests/js) and Python (tests/python).
 
-use airlock::host::Val;
-use airlock::host::{self, HostConfig, Session};
-use airlock::manifest::Manifest;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::Val;
+use airlock_host::{HostConfig, Session};
 use airlock_tests::{compose, import_names, workspace};
 use sha2::{Digest, Sha256};
 
@@ -36,8 +36,12 @@ fn the_bundle_exports_four_libraries_and_imports_nothing() {
         ]
     );
 
-    let mut session =
-        Session::new(&host::engine(), &composed.bytes, &HostConfig::default()).unwrap();
+    let mut session = Session::new(
+        &airlock_host::engine(),
+        &composed.bytes,
+        &HostConfig::default(),
+    )
+    .unwrap();
     let values = [3.5, -1.0, 10.0, 4.0];
     let mean = session
         .call_export(Some("airlock:stats/stats"), "mean", &[list(&values)])
@@ -72,7 +76,8 @@ fn the_bundle_exports_four_libraries_and_imports_nothing() {
 fn time_one_call() {
     let bytes = bundle();
     let start = std::time::Instant::now();
-    let mut session = Session::new(&host::engine(), &bytes, &HostConfig::default()).unwrap();
+    let mut session =
+        Session::new(&airlock_host::engine(), &bytes, &HostConfig::default()).unwrap();
     println!(
         "rust: compile and instantiate: {:.0} ms",
         start.elapsed().as_secs_f64() * 1e3

@@ -2,8 +2,8 @@
 //! exits as it would; a denial that would trap where a program may well call
 //! it is named in a warning with what avoids it; the audit fits 80 columns.
 
-use airlock::host::{self, HostConfig, TRAP_EXIT_CODE};
-use airlock::spec::CompositionSpec;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, TRAP_EXIT_CODE};
 use airlock_tests::cli::Cli;
 use airlock_tests::{compose, example_manifest, import_names, workspace};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ airlock_tests::cli_child!();
 /// Runs `airlock ARGS` in this process: exit code, stdout, stderr.
 fn cli(args: &[&str]) -> (i32, String, String) {
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(args.iter().copied(), &mut stdout, &mut stderr);
+    let code = airlock::main(args.iter().copied(), &mut stdout, &mut stderr);
     let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
     (code, text(stdout), text(stderr))
 }
@@ -38,14 +38,14 @@ fn exit_program(dir: &Path, ok: bool) -> PathBuf {
                 unreachable))"#
     );
     let deps = workspace().join("wit/deps");
-    let bytes = airlock::testkit::component_from_wat(wit, &core, Some(&deps)).unwrap();
+    let bytes = airlock_core::testkit::component_from_wat(wit, &core, Some(&deps)).unwrap();
     let path = dir.join(if ok { "exit0.wasm" } else { "exit1.wasm" });
     std::fs::write(&path, bytes).unwrap();
     path
 }
 
 fn exit_code(bytes: &[u8]) -> i32 {
-    host::run_command(&host::engine(), bytes, &HostConfig::default())
+    airlock_host::run_command(&airlock_host::engine(), bytes, &HostConfig::default())
         .unwrap()
         .exit_code
 }
@@ -108,7 +108,7 @@ fn stdio_program(dir: &Path) -> PathBuf {
         }
     "#;
     let deps = workspace().join("wit/deps");
-    let bytes = airlock::testkit::component_from_wit(wit, Some(&deps)).unwrap();
+    let bytes = airlock_core::testkit::component_from_wit(wit, Some(&deps)).unwrap();
     let path = dir.join("stdio.wasm");
     std::fs::write(&path, bytes).unwrap();
     path
@@ -341,7 +341,7 @@ fn preview1_hello(dir: &Path) -> PathBuf {
             (i32.store (i32.const 4) (i32.const 6))
             (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
     let path = dir.join("hello-p1.wasm");
-    std::fs::write(&path, airlock::testkit::wat(wat).unwrap()).unwrap();
+    std::fs::write(&path, airlock_core::testkit::wat(wat).unwrap()).unwrap();
     path
 }
 
@@ -374,7 +374,8 @@ fn a_preview1_module_is_adapted_and_composed() {
             .all(|i| i.starts_with("wasi:cli/") || i.starts_with("wasi:io/")),
         "{imports:?}"
     );
-    let run = host::run_command(&host::engine(), &bytes, &HostConfig::default()).unwrap();
+    let run =
+        airlock_host::run_command(&airlock_host::engine(), &bytes, &HostConfig::default()).unwrap();
     assert_eq!(run.exit_code, 0, "{run:?}");
     assert_eq!(run.stdout, b"hello\n");
 }

@@ -4,11 +4,11 @@
 //! two components first (`just build-polyglot`). Compiling the 20 MB output
 //! takes about 20 s, so the composition is run once.
 
-use airlock::host::{HostConfig, Preopen, Stdin};
-use airlock::inspect::Family;
-use airlock::manifest::Manifest;
-use airlock::plan::Fate;
-use airlock::spec::CompositionSpec;
+use airlock_core::inspect::Family;
+use airlock_core::manifest::Manifest;
+use airlock_core::plan::Fate;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, Preopen, Stdin};
 use airlock_tests::{
     app_sections, compose, example_spec, import_names, paragraphs, run_app, sample_document,
     workspace,

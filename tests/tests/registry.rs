@@ -5,7 +5,7 @@
 //! both ways. Without `docker-registry` (or `wkg` for the interop test)
 //! these tests fail with a message saying how to install it.
 
-use airlock::host::{HostConfig, Preopen};
+use airlock_host::{HostConfig, Preopen};
 use airlock_tests::registry::TestRegistry;
 use airlock_tests::{app_sections, run_app, workspace};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// Runs the CLI in-process: (exit code, stdout, stderr).
 fn airlock(args: &[&str]) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(
+    let code = airlock::main(
         std::iter::once("airlock").chain(args.iter().copied()),
         &mut out,
         &mut err,
@@ -100,7 +100,7 @@ fn lock_text(manifest: &Path) -> String {
 
 /// The imports `airlock.lock` accepts for `stats`.
 fn locked_stats_imports(manifest: &Path) -> Vec<String> {
-    let lock = airlock::lock::LockFile::load(&manifest.with_file_name("airlock.lock"))
+    let lock = airlock_registry::lock::LockFile::load(&manifest.with_file_name("airlock.lock"))
         .unwrap()
         .expect("airlock.lock");
     lock.components["stats"].imports.clone()
@@ -327,7 +327,7 @@ fn stats_with_sockets() -> Vec<u8> {
         "world library {\n  import wasi:sockets/tcp-create-socket@0.2.12;",
     );
     assert!(wit.contains("tcp-create-socket"));
-    airlock::testkit::component_from_wit(&wit, Some(&workspace().join("wit/deps"))).unwrap()
+    airlock_core::testkit::component_from_wit(&wit, Some(&workspace().join("wit/deps"))).unwrap()
 }
 
 #[test]
@@ -518,9 +518,9 @@ fn publish_refuses_bad_input() {
 /// `[registry."127.0.0.1:PORT".oci] protocol = "http"`, as wkg reads it.
 #[test]
 fn wkg_config_routes_a_namespace_to_a_plain_http_registry() {
-    use airlock::registry::client::Client;
-    use airlock::registry::config::{RegistryConfig, WkgConfig};
-    use airlock::registry::{PackageName, PackageRef};
+    use airlock_registry::client::Client;
+    use airlock_registry::config::{RegistryConfig, WkgConfig};
+    use airlock_registry::{PackageName, PackageRef};
 
     let registry = TestRegistry::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -574,7 +574,7 @@ fn an_artifact_that_is_not_a_component_is_refused() {
     use oci_client::secrets::RegistryAuth;
 
     let registry = TestRegistry::start().unwrap();
-    airlock::registry::client::install_tls_provider();
+    airlock_registry::client::install_tls_provider();
     let client = oci_client::Client::new(ClientConfig {
         protocol: ClientProtocol::Http,
         ..Default::default()

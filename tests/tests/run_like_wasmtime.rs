@@ -9,10 +9,10 @@
 //! `wasm32-wasip2` whose imports come from the toolchain, one of them a
 //! preview1 program adapted by the toolchain's WASI adapter, which imports the
 //! filesystem just to print `hello`. Each run is the whole CLI
-//! (`airlock::cli::main`, what the `airlock` binary runs) in a child process,
+//! (`airlock::main`, what the `airlock` binary runs) in a child process,
 //! so the program's stdio is real.
 
-use airlock::host::{self, HostConfig, Reason, UnsatisfiedImports};
+use airlock_host::{HostConfig, Reason, UnsatisfiedImports};
 use std::path::{Path, PathBuf};
 
 airlock_tests::cli_child!();
@@ -94,15 +94,16 @@ fn a_wasip1_hello_that_imports_the_filesystem_runs_with_no_preopens() {
     // the filesystem empty; the strict default, for tests, still refuses it.
     let bytes = std::fs::read(program("hello-p1.wasm")).unwrap();
     let config = HostConfig {
-        stdout: host::Output::Capture,
-        stderr: host::Output::Capture,
-        stdin: host::Stdin::Empty,
+        stdout: airlock_host::Output::Capture,
+        stderr: airlock_host::Output::Capture,
+        stdin: airlock_host::Stdin::Empty,
         ..HostConfig::command("hello-p1.wasm")
     };
-    let outcome = host::run_command(&host::engine(), &bytes, &config).unwrap();
+    let outcome = airlock_host::run_command(&airlock_host::engine(), &bytes, &config).unwrap();
     assert_eq!(outcome.exit_code, 0, "{outcome:?}");
     assert_eq!(String::from_utf8_lossy(&outcome.stdout), "hello\n");
-    let strict = host::run_command(&host::engine(), &bytes, &HostConfig::default()).unwrap_err();
+    let strict = airlock_host::run_command(&airlock_host::engine(), &bytes, &HostConfig::default())
+        .unwrap_err();
     let refused = strict
         .downcast_ref::<UnsatisfiedImports>()
         .expect("a refusal");
@@ -376,7 +377,7 @@ fn a_cache_open_to_others_is_not_used() {
 #[test]
 fn a_wasip1_module_runs_and_any_other_core_module_gets_the_message_of_inspect() {
     let dir = tempfile::tempdir().unwrap();
-    let wasip1 = airlock::testkit::wat(
+    let wasip1 = airlock_core::testkit::wat(
         r#"(module
           (import "wasi_snapshot_preview1" "fd_write"
             (func $fd_write (param i32 i32 i32 i32) (result i32)))
@@ -400,7 +401,7 @@ fn a_wasip1_module_runs_and_any_other_core_module_gets_the_message_of_inspect() 
         "{run:?}"
     );
     // Any other core module gets what `inspect` says of it.
-    let plain = airlock::testkit::wat(r#"(module (func (export "main")))"#).unwrap();
+    let plain = airlock_core::testkit::wat(r#"(module (func (export "main")))"#).unwrap();
     {
         let path = dir.path().join("plain.wasm");
         std::fs::write(&path, plain).unwrap();

@@ -1,14 +1,14 @@
 //! The `files` slice (`files = { dir = "/docs/public", as = "/data" }`): one
 //! host preopen narrowed to a subtree, enforced inside the composed output.
-//! The probe (`components/fs-probe`) is a library written with Rust's
+//! The probe (`tests/probes/fs-probe`) is a library written with Rust's
 //! `std::fs`, plus raw `wasi:filesystem` calls that hand the interposer paths
 //! exactly as given. Real escapes are tried against a host directory holding
 //! a secret beside the narrowed subtree; the control run grants the same
 //! probe the whole preopen and shows the same escapes reach the secret.
 
-use airlock::host::{self, HostConfig, Preopen, Session, Val};
-use airlock::manifest::Manifest;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, Preopen, Session, Val};
 use airlock_tests::{compose, import_names, workspace};
 use std::path::{Path, PathBuf};
 
@@ -84,7 +84,7 @@ fn session_on(bytes: &[u8], tree: &Path, host_read_only: bool) -> Session {
         }],
         ..HostConfig::default()
     };
-    Session::new(&host::engine(), bytes, &config).unwrap()
+    Session::new(&airlock_host::engine(), bytes, &config).unwrap()
 }
 
 fn call(s: &mut Session, func: &str, args: Vec<Val>) -> Val {
@@ -362,7 +362,7 @@ const EMBED: &str = r#"files = { embed = "assets", as = "/assets" }"#;
 
 /// A session with no host directory at all.
 fn bare_session(bytes: &[u8]) -> Session {
-    Session::new(&host::engine(), bytes, &HostConfig::default()).unwrap()
+    Session::new(&airlock_host::engine(), bytes, &HostConfig::default()).unwrap()
 }
 
 #[test]

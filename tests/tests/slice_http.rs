@@ -161,7 +161,7 @@ fn bad_rules_are_refused_naming_the_rule() {
         ("GET example.com:0", "`0` is not a port"),
     ] {
         let table = format!("http = [{rule:?}]");
-        let err = airlock::manifest::Manifest::parse(
+        let err = airlock_core::manifest::Manifest::parse(
             &format!(
                 "[output]\nroot = \"probe\"\n[components.probe]\npath = \"probe.wasm\"\n{table}\n"
             ),
@@ -169,7 +169,7 @@ fn bad_rules_are_refused_naming_the_rule() {
         )
         .map_err(|e| e.to_string())
         .and_then(|m| {
-            airlock::spec::CompositionSpec::from_manifest(&m, "airlock.toml".as_ref())
+            airlock_core::spec::CompositionSpec::from_manifest(&m, "airlock.toml".as_ref())
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         })
@@ -196,7 +196,7 @@ fn the_allow_list_must_permit_the_filters_host_interfaces() {
 /// requests reached the host's handler.
 fn telemetry_http_attempt(extra: &str) -> (String, u64) {
     let composed = airlock_tests::example_with_telemetry_allowing(extra, ALLOW);
-    let host = airlock::host::HostConfig {
+    let host = airlock_host::HostConfig {
         allow_http: true,
         ..Default::default()
     };

@@ -168,8 +168,8 @@ fn bad_addresses_are_refused_naming_the_address() {
             "[output]\nroot = \"probe\"\n[components.probe]\npath = \"probe.wasm\"\n{table}\n"
         );
         let path = std::path::Path::new("airlock.toml");
-        let manifest = airlock::manifest::Manifest::parse(&text, path).unwrap();
-        let err = airlock::spec::CompositionSpec::from_manifest(&manifest, path)
+        let manifest = airlock_core::manifest::Manifest::parse(&text, path).unwrap();
+        let err = airlock_core::spec::CompositionSpec::from_manifest(&manifest, path)
             .expect_err("refused")
             .to_string();
         assert!(err.contains("sockets"), "{err}");
@@ -181,7 +181,7 @@ fn bad_addresses_are_refused_naming_the_address() {
 /// runs it and returns the telemetry's `tcp` attempt (`connect 127.0.0.1:9`).
 fn telemetry_tcp_attempt(extra: &str) -> String {
     let composed = airlock_tests::example_with_telemetry_allowing(extra, ALLOW);
-    let host = airlock::host::HostConfig {
+    let host = airlock_host::HostConfig {
         allow_net: true,
         ..Default::default()
     };

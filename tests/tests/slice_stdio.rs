@@ -4,9 +4,9 @@
 //! checked against what the host received; every test has a control with
 //! the opposite configuration, so it would fail if the slice passed the bytes.
 
-use airlock::host::{self, HostConfig, Session, Stdin, Val};
-use airlock::manifest::Manifest;
-use airlock::pipeline::Composed;
+use airlock_core::manifest::Manifest;
+use airlock_core::pipeline::Composed;
+use airlock_host::{HostConfig, Session, Stdin, Val};
 use airlock_tests::{compose, import_names, workspace};
 
 const PROBE: &str = "airlock:stdio-probe/probe";
@@ -39,7 +39,7 @@ fn compose_probe_allowing(allow: &str, keys: &str) -> anyhow::Result<Composed> {
     );
     let path = workspace().join("airlock.toml");
     let manifest = Manifest::parse(&text, &path)?;
-    let spec = airlock::spec::CompositionSpec::from_manifest(&manifest, &path)?;
+    let spec = airlock_core::spec::CompositionSpec::from_manifest(&manifest, &path)?;
     compose(&spec)
 }
 
@@ -48,7 +48,7 @@ fn session(bytes: &[u8]) -> Session {
         stdin: Stdin::Bytes(HOST_STDIN.to_vec()),
         ..HostConfig::default()
     };
-    Session::new(&host::engine(), bytes, &config).expect("the output instantiates")
+    Session::new(&airlock_host::engine(), bytes, &config).expect("the output instantiates")
 }
 
 /// `write-stdout` or `write-stderr`: `Ok(())` or the error word.
@@ -250,7 +250,7 @@ fn every_other_capability_stays_denied_beside_the_interposer() {
     );
     let path = workspace().join("airlock.toml");
     let manifest = Manifest::parse(&text, &path).unwrap();
-    let spec = airlock::spec::CompositionSpec::from_manifest(&manifest, &path).unwrap();
+    let spec = airlock_core::spec::CompositionSpec::from_manifest(&manifest, &path).unwrap();
     let composed = compose(&spec).unwrap();
     assert_eq!(
         import_names(&composed.bytes).unwrap(),
@@ -265,7 +265,7 @@ fn every_other_capability_stays_denied_beside_the_interposer() {
     let config = HostConfig {
         args: vec!["escape.wasm".into()],
         env: vec![("ESCAPE_SECRET".into(), "hunter2".into())],
-        dirs: vec![host::Preopen {
+        dirs: vec![airlock_host::Preopen {
             host: dir.path().into(),
             guest: "/data".into(),
             read_only: false,
@@ -275,7 +275,7 @@ fn every_other_capability_stays_denied_beside_the_interposer() {
         stdin: Stdin::Bytes(HOST_STDIN.to_vec()),
         ..HostConfig::default()
     };
-    let mut s = Session::new(&host::engine(), &composed.bytes, &config).unwrap();
+    let mut s = Session::new(&airlock_host::engine(), &composed.bytes, &config).unwrap();
     let out = s
         .call_export(Some("airlock:escape/probe"), "try-all", &[])
         .unwrap();

@@ -4,10 +4,10 @@
 //! with a recording host, and checked against a control that lets more
 //! through, so a leaking slice fails the test.
 
-use airlock::host::{self, HostConfig, Session, Val};
-use airlock::manifest::Manifest;
-use airlock::settings;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::settings;
+use airlock_core::spec::CompositionSpec;
+use airlock_host::{HostConfig, Session, Val};
 use airlock_tests::probe::write_probe;
 use airlock_tests::{
     compose, example_manifest, example_spec_with_telemetry, import_names, telemetry_env_attempt,
@@ -69,7 +69,7 @@ fn probe_with(dir: &std::path::Path, allow: &[&str], sets: &[&str]) -> Vec<u8> {
 }
 
 fn wall_seconds(bytes: &[u8]) -> u64 {
-    let mut s = Session::new(&host::engine(), bytes, &HostConfig::default()).unwrap();
+    let mut s = Session::new(&airlock_host::engine(), bytes, &HostConfig::default()).unwrap();
     match s
         .call_export(Some("test:probe/rng"), "wall", &[])
         .unwrap()
@@ -139,7 +139,7 @@ fn escape_exit(sets: &[&str]) -> (Vec<String>, u64, Result<Vec<Val>, String>) {
         .with_settings(&sets, ".".as_ref())
         .unwrap();
     let bytes = compose(&spec).unwrap().bytes;
-    let mut s = Session::new(&host::engine(), &bytes, &HostConfig::default()).unwrap();
+    let mut s = Session::new(&airlock_host::engine(), &bytes, &HostConfig::default()).unwrap();
     let result = s
         .call_export(
             Some(ESCAPE_PROBE),

@@ -1,4 +1,4 @@
-//! Supply-chain cases of issue 17 at the CLI (`airlock::cli::main`):
+//! Supply-chain cases of issue 17 at the CLI (`airlock::main`):
 //! - the capability lock records the functions of each import, so a library
 //!   swapped for one that calls more of an interface it already imported (or
 //!   the same function with another signature) is stopped like a new import;
@@ -10,7 +10,7 @@
 //!
 //! Each case has a control: the same steps without the attack succeed.
 
-use airlock::testkit::component_from_wit;
+use airlock_core::testkit::component_from_wit;
 use airlock_tests::randgen::wasi_deps;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ fn airlock(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
         .chain(args.iter().map(|a| a.as_ref().to_os_string()))
         .collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::cli::main(all, &mut out, &mut err);
+    let code = airlock::main(all, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -668,16 +668,16 @@ fn a_real_output_is_verified() {
     assert_eq!(json["provenance_check"]["status"], "verified", "{json}");
     let bytes = std::fs::read(&out).unwrap();
     assert!(
-        airlock::cli::publish::provenance_annotation(&bytes)
+        airlock::commands::publish::provenance_annotation(&bytes)
             .unwrap()
             .unwrap()
             .contains("lib=lib.wasm sha256:")
     );
     // As `publish` sends it: with the package name embedded.
-    let package = airlock::registry::PackageRef::parse("test:app@1.0.0").unwrap();
-    let published = airlock::cli::publish::embed_package(&bytes, &package).unwrap();
+    let package = airlock_registry::PackageRef::parse("test:app@1.0.0").unwrap();
+    let published = airlock::commands::publish::embed_package(&bytes, &package).unwrap();
     assert!(matches!(
-        airlock::cli::publish::provenance_annotation(&published),
+        airlock::commands::publish::provenance_annotation(&published),
         Ok(Some(_))
     ));
 }
@@ -694,7 +694,7 @@ fn an_output_of_normalised_components_is_verified() {
     assert_eq!(code, 0, "{err}");
     let out = p.path("out.wasm");
     let bytes = std::fs::read(&out).unwrap();
-    let provenance = airlock::provenance::read(&bytes).unwrap().unwrap();
+    let provenance = airlock_core::provenance::read(&bytes).unwrap().unwrap();
     let lib = provenance
         .components
         .iter()
@@ -702,7 +702,7 @@ fn an_output_of_normalised_components_is_verified() {
         .unwrap();
     assert_eq!(
         lib.digest,
-        airlock::registry::sha256(&std::fs::read(p.path("lib.wasm")).unwrap())
+        airlock_registry::sha256(&std::fs::read(p.path("lib.wasm")).unwrap())
     );
     assert!(lib.composed_digest.is_some(), "{provenance:?}");
     let (text, _) = inspect(&out);
@@ -738,7 +738,7 @@ fn an_output_altered_after_composing_differs() {
         json["provenance_check"]["differences"][0]["component"],
         "lib"
     );
-    let why = airlock::cli::publish::provenance_annotation(&bytes).unwrap_err();
+    let why = airlock::commands::publish::provenance_annotation(&bytes).unwrap_err();
     assert!(why.contains("differs"), "{why}");
 }
 
@@ -747,9 +747,9 @@ fn forged_provenance_in_a_plain_component_is_a_claim_and_is_not_published() {
     // The provenance of a real output, copied into a plain library.
     let (p, out) = composed_output();
     let real = std::fs::read(&out).unwrap();
-    let section = airlock::provenance::read(&real).unwrap().unwrap();
+    let section = airlock_core::provenance::read(&real).unwrap().unwrap();
     let plain = std::fs::read(p.path("app.wasm")).unwrap();
-    let forged = airlock::provenance::embed(plain, &section);
+    let forged = airlock_core::provenance::embed(plain, &section);
     let path = p.path("forged.wasm");
     std::fs::write(&path, &forged).unwrap();
     let (text, json) = inspect(&path);
@@ -758,12 +758,12 @@ fn forged_provenance_in_a_plain_component_is_a_claim_and_is_not_published() {
         json["provenance_check"]["status"], "claimed-not-verified",
         "{json}"
     );
-    let why = airlock::cli::publish::provenance_annotation(&forged).unwrap_err();
+    let why = airlock::commands::publish::provenance_annotation(&forged).unwrap_err();
     assert!(why.contains("claimed, not verified"), "{why}");
     // Control: a component without a section has no annotation and no note.
     let plain = std::fs::read(p.path("app.wasm")).unwrap();
     assert_eq!(
-        airlock::cli::publish::provenance_annotation(&plain),
+        airlock::commands::publish::provenance_annotation(&plain),
         Ok(None)
     );
 }
@@ -783,7 +783,7 @@ fn a_malformed_section_is_a_warning_not_a_wit_error() {
     );
     assert!(text.contains("capability surface of"), "{text}");
     assert!(json["provenance_warning"].is_string(), "{json}");
-    assert!(airlock::cli::publish::provenance_annotation(&bad).is_err());
+    assert!(airlock::commands::publish::provenance_annotation(&bad).is_err());
     // `compose` accepts the component (the section is only data).
     std::fs::write(p.path("app.wasm"), &bad).unwrap();
     let (code, _, err) = p.compose(&[]);

@@ -5,7 +5,7 @@
 //! the telemetry library's capability attempts, which now get through.
 //! (The escape component is compared composed vs uncomposed in `escape.rs`.)
 
-use airlock::host::{self, HostConfig, Preopen, Stdin};
+use airlock_host::{HostConfig, Preopen, Stdin};
 use airlock_tests::{
     app_sections, compose, example_spec, import_names, sample_document, set_allow, set_grant,
 };
@@ -24,7 +24,8 @@ fn run(bytes: &[u8], dir: &std::path::Path) -> BTreeMap<String, Vec<String>> {
         allow_http: true,
         ..HostConfig::default()
     };
-    let out = host::run_command(&host::engine(), bytes, &config).expect("the app instantiates");
+    let out = airlock_host::run_command(&airlock_host::engine(), bytes, &config)
+        .expect("the app instantiates");
     assert_eq!(out.exit_code, 0, "trap: {:?}", out.trap);
     app_sections(&out.stdout)
 }

@@ -5,8 +5,8 @@
 //! (The planner never produces such bytes for the stricter policy itself: this
 //! is how the independent check is shown to catch a planner that would.)
 
-use airlock::spec::CompositionSpec;
-use airlock::verify::{self, VerifyError};
+use airlock_core::spec::CompositionSpec;
+use airlock_core::verify::{self, VerifyError};
 use airlock_tests::{compose, example_spec, set_grant, workspace};
 
 /// The verifier's complaints about `bytes` under `spec`, one line each.
@@ -76,7 +76,7 @@ fn files_and_clock_library(dir: &std::path::Path) -> std::path::PathBuf {
         }
     "#;
     let deps = workspace().join("wit/deps");
-    let bytes = airlock::testkit::component_from_wit(wit, Some(&deps)).unwrap();
+    let bytes = airlock_core::testkit::component_from_wit(wit, Some(&deps)).unwrap();
     let path = dir.join("files-lib.wasm");
     std::fs::write(&path, bytes).unwrap();
     path

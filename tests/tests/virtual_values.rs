@@ -2,9 +2,9 @@
 //! served inside the composed output: proven in wasmtime with a host that
 //! records every authority-yielding call it serves.
 
-use airlock::host::{self, HostConfig, Session, Val};
-use airlock::spec::CompositionSpec;
-use airlock::virtualize::{Virtuals, splitmix64};
+use airlock_core::spec::CompositionSpec;
+use airlock_core::virtualize::{Virtuals, splitmix64};
+use airlock_host::{HostConfig, Session, Val};
 use airlock_tests::probe::write_probe;
 use airlock_tests::{
     compose, example_spec_with_telemetry, import_names, set_grant, telemetry_env_attempt,
@@ -76,7 +76,7 @@ fn session(bytes: &[u8]) -> Session {
         args: vec!["host-prog".into()],
         ..HostConfig::default()
     };
-    Session::new(&host::engine(), bytes, &config).unwrap()
+    Session::new(&airlock_host::engine(), bytes, &config).unwrap()
 }
 
 fn call(s: &mut Session, func: &str, args: &[Val]) -> Val {

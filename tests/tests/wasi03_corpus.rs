@@ -25,7 +25,7 @@
 //! component), `not parseable` (an encoding this wasmparser does not read,
 //! such as the pre-standard component layers 0xa-0xc).
 
-use airlock::spec::CompositionSpec;
+use airlock_core::spec::CompositionSpec;
 use airlock_tests::import_names;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -185,7 +185,7 @@ fn measure(path: &Path, root: &Path) -> Row {
         .to_string();
     let raw = std::fs::read(path).unwrap();
     let bytes = if path.extension().is_some_and(|e| e == "wat") {
-        match airlock::testkit::wat(&String::from_utf8_lossy(&raw)) {
+        match airlock_core::testkit::wat(&String::from_utf8_lossy(&raw)) {
             Ok(b) => b,
             Err(e) => {
                 return Row {
@@ -232,7 +232,7 @@ fn measure(path: &Path, root: &Path) -> Row {
     let result = std::panic::catch_unwind(|| {
         let spec = CompositionSpec::from_plugs(&input, &[], &allow, &[], &deny)
             .map_err(|e| e.to_string())?;
-        airlock::pipeline::compose(&spec).map_err(|e| e.to_string())
+        airlock_core::pipeline::compose(&spec).map_err(|e| e.to_string())
     });
     let (outcome, detail) = match result {
         Err(_) => ("panic".to_string(), String::new()),

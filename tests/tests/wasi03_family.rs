@@ -9,12 +9,12 @@
 //! Only synchronous 0.3 functions are denied here: deny stubs for `async`
 //! functions, streams and futures are items 2-3 of the issue.
 
-use airlock::error::Error;
-use airlock::inspect::Family;
-use airlock::plan::{Fate, ImportPlan, Problem};
-use airlock::policy::PatternSet;
-use airlock::spec::CompositionSpec;
-use airlock::verify;
+use airlock_core::error::Error;
+use airlock_core::inspect::Family;
+use airlock_core::plan::{Fate, ImportPlan, Problem};
+use airlock_core::policy::PatternSet;
+use airlock_core::spec::CompositionSpec;
+use airlock_core::verify;
 use airlock_tests::{import_names, workspace};
 use std::path::{Path, PathBuf};
 use wit_component::{ComponentEncoder, StringEncoding};
@@ -46,7 +46,7 @@ const ONLY_03: Deps = Deps {
 /// A resolve holding the WASI packages `deps` asks for.
 fn resolve(deps: Deps) -> Resolve {
     let mut resolve = if deps.v02 {
-        airlock::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap()
+        airlock_core::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap()
     } else {
         Resolve::default()
     };
@@ -105,12 +105,12 @@ fn spec(root: &Path, allow: &[&str]) -> CompositionSpec {
     CompositionSpec::from_plugs(root, &[], &allow, &[], &[]).unwrap()
 }
 
-fn composes(spec: &CompositionSpec) -> airlock::pipeline::Composed {
-    airlock::pipeline::compose(spec).unwrap_or_else(|e| panic!("refused: {e}"))
+fn composes(spec: &CompositionSpec) -> airlock_core::pipeline::Composed {
+    airlock_core::pipeline::compose(spec).unwrap_or_else(|e| panic!("refused: {e}"))
 }
 
 fn refused(spec: &CompositionSpec) -> Vec<Problem> {
-    match airlock::pipeline::compose(spec) {
+    match airlock_core::pipeline::compose(spec) {
         Err(Error::Policy(e)) => e.0,
         Err(other) => panic!("refused, but not as a policy error: {other}"),
         Ok(c) => panic!("composed; its audit:\n{}", c.report.to_text()),
@@ -118,7 +118,7 @@ fn refused(spec: &CompositionSpec) -> Vec<Problem> {
 }
 
 /// The plan of the root's import whose name starts with `prefix`.
-fn import<'a>(composed: &'a airlock::pipeline::Composed, prefix: &str) -> &'a ImportPlan {
+fn import<'a>(composed: &'a airlock_core::pipeline::Composed, prefix: &str) -> &'a ImportPlan {
     let root = &composed.report.plan.instances[0];
     root.imports
         .iter()
@@ -613,7 +613,7 @@ fn a_name_lookup_grant_does_not_hand_out_socket_creation() {
         ONLY_03,
         "",
     );
-    match airlock::pipeline::compose(&spec(&lib, &["wasi:sockets/ip-name-lookup@0.3"])) {
+    match airlock_core::pipeline::compose(&spec(&lib, &["wasi:sockets/ip-name-lookup@0.3"])) {
         Ok(composed) => {
             let audit = composed.report.to_text();
             assert!(

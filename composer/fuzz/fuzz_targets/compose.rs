@@ -5,8 +5,8 @@
 //! dependencies of the `wasi:cli` interfaces the policies below list alone).
 #![no_main]
 
-use airlock::policy::PatternSet;
-use airlock::spec::CompositionSpec;
+use airlock_core::policy::PatternSet;
+use airlock_core::spec::CompositionSpec;
 use libfuzzer_sys::fuzz_target;
 
 const POLICIES: &[&[&str]] = &[
@@ -34,20 +34,20 @@ fuzz_target!(|data: &[u8]| {
         vec![]
     };
     let spec = CompositionSpec::from_plugs(&root, &[], &allow, &[], &deny).unwrap();
-    let Ok(composed) = airlock::pipeline::compose(&spec) else {
+    let Ok(composed) = airlock_core::pipeline::compose(&spec) else {
         return;
     };
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&composed.bytes)
         .expect("the output validates");
     let allow = PatternSet::parse(&allow).unwrap();
-    let verified = airlock::verify::check_output(&composed.bytes, &allow).expect("verified");
+    let verified = airlock_core::verify::check_output(&composed.bytes, &allow).expect("verified");
     for name in top_level_imports(&composed.bytes) {
         assert!(
             verified.0.contains_key(&name),
             "`{name}` is imported but not verified"
         );
-        let parsed = airlock::names::InterfaceName::parse(&name).expect("an interface");
+        let parsed = airlock_core::names::InterfaceName::parse(&name).expect("an interface");
         assert!(
             allow.matches(&parsed) || (parsed.is_wasi() && parsed.package == "io"),
             "`{name}` is outside the allow-list"

@@ -2,8 +2,8 @@
 //! error, never a panic.
 #![no_main]
 
-use airlock::manifest::Manifest;
-use airlock::spec::CompositionSpec;
+use airlock_core::manifest::Manifest;
+use airlock_core::spec::CompositionSpec;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

@@ -1,0 +1,237 @@
+//! Step 5: turn the plan into a `wac_graph::CompositionGraph` and encode it.
+//! Host-bound imports are left unsatisfied, so wac turns them into imports of
+//! the output (merged by name: versions were normalised beforehand).
+
+use crate::pipeline::{is_types_only, types_only_key};
+use crate::plan::{Fate, InstancePlan, Plan};
+use std::collections::{BTreeMap, HashMap};
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};
+
+/// The bytes to compose: each instance's component (normalised) and, for
+/// instances with denied imports, the synthesized component that serves them.
+pub struct Inputs<'a> {
+    /// Instance name -> component bytes.
+    pub components: BTreeMap<&'a str, &'a [u8]>,
+    /// Instance name -> its denial component.
+    pub virtuals: BTreeMap<&'a str, &'a [u8]>,
+}
+
+/// wac-graph refused the composition; a bug in the plan if it happens.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot compose: {message}")]
+pub struct ComposeError {
+    /// wac-graph's message chain.
+    pub message: String,
+}
+
+fn err(context: &str, e: impl std::fmt::Display) -> ComposeError {
+    ComposeError {
+        message: format!("{context}: {e}"),
+    }
+}
+
+/// Builds and encodes the composition graph for `plan`.
+pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError> {
+    let mut graph = CompositionGraph::new();
+    let mut nodes: BTreeMap<&str, NodeId> = BTreeMap::new();
+
+    // Instances of the same component share one package, so the output holds
+    // its definition once (what keeps a 5000-instance composition small and
+    // its validation fast).
+    let mut packages: HashMap<&[u8], PackageId> = HashMap::new();
+    // Package labels carry the instance's position, so names that sanitize
+    // alike (`a_b`, `a-b`) or look like denial labels never collide.
+    for (index, inst) in plan.instances.iter().enumerate() {
+        let bytes = inputs.components[inst.name.as_str()];
+        let pkg = match packages.get(bytes) {
+            Some(pkg) => *pkg,
+            None => {
+                let label = format!("airlock:c{index}-{}", package_label(&inst.name));
+                let pkg = register(&mut graph, &label, bytes)?;
+                packages.insert(bytes, pkg);
+                pkg
+            }
+        };
+        let node = graph.instantiate(pkg);
+        graph.set_node_name(node, &inst.name);
+        nodes.insert(&inst.name, node);
+    }
+
+    for (index, inst) in plan.instances.iter().enumerate() {
+        let node = nodes[inst.name.as_str()];
+        // The instance's types-only views, then its denial component, beside it.
+        let view_key = types_only_key(&inst.name);
+        let view_node = match inputs.virtuals.get(view_key.as_str()) {
+            Some(bytes) => {
+                let label = format!("airlock:t{index}-{}", package_label(&inst.name));
+                Some(stub_node(
+                    &mut graph, &nodes, inst, &label, &view_key, bytes, None,
+                )?)
+            }
+            None => None,
+        };
+        let virtual_node = match inputs.virtuals.get(inst.name.as_str()) {
+            Some(bytes) => {
+                let label = format!("airlock:d{index}-{}", package_label(&inst.name));
+                let name = format!("{} (denials)", inst.name);
+                Some(stub_node(
+                    &mut graph, &nodes, inst, &label, &name, bytes, view_node,
+                )?)
+            }
+            None => None,
+        };
+        for import in &inst.imports {
+            let source = match &import.fate {
+                Fate::Linked { provider, export } => {
+                    let p = nodes[provider.as_str()];
+                    graph
+                        .alias_instance_export(p, export)
+                        .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?
+                }
+                fate @ Fate::Denied { .. } => {
+                    let v = match is_types_only(fate) {
+                        true => view_node,
+                        false => virtual_node,
+                    };
+                    let v = v.ok_or_else(|| ComposeError {
+                        message: format!(
+                            "`{}` has denied imports but no denial component",
+                            inst.name
+                        ),
+                    })?;
+                    graph
+                        .alias_instance_export(v, &import.name)
+                        .map_err(|e| err(&format!("alias denial of `{}`", import.name), e))?
+                }
+                Fate::Granted { .. } | Fate::GrantedDependency { .. } => continue,
+            };
+            graph
+                .set_instantiation_argument(node, &import.name, source)
+                .map_err(|e| err(&format!("wire `{}` of `{}`", import.name, inst.name), e))?;
+        }
+    }
+
+    for (name, export) in output_exports(plan)? {
+        let alias = graph
+            .alias_instance_export(nodes[name], export)
+            .map_err(|e| err(&format!("alias export `{export}` of `{name}`"), e))?;
+        graph
+            .export(alias, export.to_string())
+            .map_err(|e| err(&format!("export `{export}`"), e))?;
+    }
+
+    graph
+        .encode(EncodeOptions {
+            define_components: true,
+            // Validation happens in `verify`, on the final bytes.
+            validate: false,
+            processor: Some(Processor {
+                // The tool's name, not this crate's (`airlock-core`): outputs
+                // record `processed-by: airlock`.
+                name: "airlock",
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        })
+        .map_err(|e| err("encode", format!("{e:#}")))
+}
+
+/// The output's exports: (instance, export name) for every export of the root
+/// and of the other instances in `plan.exports`, in that order. Two instances
+/// exporting the same name is an error naming both.
+pub fn output_exports(plan: &Plan) -> Result<Vec<(&str, &str)>, ComposeError> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut out = Vec::new();
+    for name in &plan.exports {
+        let inst = plan
+            .instances
+            .iter()
+            .find(|i| &i.name == name)
+            .expect("the plan contains every exporter");
+        for export in &inst.exports {
+            if let Some(first) = seen.insert(export, &inst.name) {
+                return Err(ComposeError {
+                    message: format!(
+                        "both `{first}` and `{}` export `{export}`; re-export only one of them",
+                        inst.name
+                    ),
+                });
+            }
+            out.push((inst.name.as_str(), export.as_str()));
+        }
+    }
+    Ok(out)
+}
+
+/// Instantiates one of `inst`'s synthesized components (its denials or its
+/// types-only views) as node `name`. Its imports (type dependencies) come
+/// from where the instance's do: a provider, the instance's types-only views
+/// (`views`), or else the host.
+fn stub_node(
+    graph: &mut CompositionGraph,
+    nodes: &BTreeMap<&str, NodeId>,
+    inst: &InstancePlan,
+    label: &str,
+    name: &str,
+    bytes: &[u8],
+    views: Option<NodeId>,
+) -> Result<NodeId, ComposeError> {
+    let pkg = register(graph, label, bytes)?;
+    let node = graph.instantiate(pkg);
+    graph.set_node_name(node, name);
+    let wanted: Vec<String> = graph.types()[graph[pkg].ty()]
+        .imports
+        .keys()
+        .cloned()
+        .collect();
+    for import in wanted {
+        let fate = inst
+            .imports
+            .iter()
+            .find(|i| i.name == import)
+            .map(|i| &i.fate);
+        let source = match fate {
+            Some(Fate::Linked { provider, export }) => graph
+                .alias_instance_export(nodes[provider.as_str()], export)
+                .map_err(|e| err(&format!("alias `{export}` of `{provider}`"), e))?,
+            Some(f) if is_types_only(f) && views.is_some() => graph
+                .alias_instance_export(views.expect("checked"), &import)
+                .map_err(|e| err(&format!("alias the view of `{import}`"), e))?,
+            _ => continue,
+        };
+        graph
+            .set_instantiation_argument(node, &import, source)
+            .map_err(|e| err(&format!("wire `{import}` of `{name}`"), e))?;
+    }
+    Ok(node)
+}
+
+fn register(
+    graph: &mut CompositionGraph,
+    name: &str,
+    bytes: &[u8],
+) -> Result<PackageId, ComposeError> {
+    let package = Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
+        .map_err(|e| err(&format!("load `{name}`"), format!("{e:#}")))?;
+    graph
+        .register_package(package)
+        .map_err(|e| err(&format!("register `{name}`"), e))
+}
+
+/// A package-name-safe label for an instance name: lowercase kebab-case.
+fn package_label(name: &str) -> String {
+    let mut label: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if !label.starts_with(|c: char| c.is_ascii_lowercase()) {
+        label.insert(0, 'c');
+    }
+    label
+}

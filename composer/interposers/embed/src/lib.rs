@@ -1,0 +1,198 @@
+//! The embedded `files` interposer: a read-only directory tree carried in
+//! its settings, served as `wasi:filesystem` with its own `wasi:io` (see
+//! `wit/interpose/embed.wit`). Nothing is imported from the host.
+//!
+//! Paths are reduced to components under the root with the files
+//! interposer's rules (`../files/src/path.rs`: absolute paths and
+//! `..` above the root get `not-permitted`); the tree has no symlinks (the
+//! composer refuses them), so there is nothing else to escape through.
+
+#![cfg_attr(target_family = "wasm", no_std)]
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use guest_rt as _;
+
+#[allow(dead_code)] // only `normalize` is used here
+#[path = "../../files/src/path.rs"]
+pub mod path;
+
+/// One node of the embedded tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A directory.
+    Dir,
+    /// A file and its contents.
+    File(alloc::rc::Rc<[u8]>),
+}
+
+/// The embedded tree: `/`-joined paths under the root (`""`: the root).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tree {
+    /// The preopen name the library sees.
+    pub name: String,
+    /// Every node, by path.
+    pub nodes: BTreeMap<String, Node>,
+}
+
+impl Tree {
+    /// Parses the settings (`as NAME`, `dir PATH`, `file BASE64 PATH`);
+    /// malformed lines are skipped (the composer writes them).
+    pub fn parse(lines: &[String]) -> Tree {
+        let mut tree = Tree {
+            name: "/".to_string(),
+            nodes: BTreeMap::new(),
+        };
+        tree.nodes.insert(String::new(), Node::Dir);
+        for line in lines {
+            let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match verb {
+                "as" => tree.name = rest.to_string(),
+                "dir" => {
+                    tree.nodes.insert(rest.to_string(), Node::Dir);
+                }
+                "file" => {
+                    let Some((data, path)) = rest.split_once(' ') else {
+                        continue;
+                    };
+                    if let Some(bytes) = base64(data) {
+                        tree.nodes
+                            .insert(path.to_string(), Node::File(bytes.into()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        tree
+    }
+
+    /// The node at `parts`.
+    pub fn get(&self, parts: &[String]) -> Option<&Node> {
+        self.nodes.get(&parts.join("/"))
+    }
+
+    /// The names directly in the directory `parts`, with their nodes, sorted.
+    pub fn list(&self, parts: &[String]) -> Vec<(String, &Node)> {
+        let dir = parts.join("/");
+        self.nodes
+            .iter()
+            .filter_map(|(path, node)| {
+                let name = if dir.is_empty() {
+                    path.as_str()
+                } else {
+                    path.strip_prefix(dir.as_str())?.strip_prefix('/')?
+                };
+                (!name.is_empty() && !name.contains('/')).then(|| (name.to_string(), node))
+            })
+            .collect()
+    }
+}
+
+/// Standard base64 (with padding) to bytes; `None` when malformed.
+pub fn base64(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for chunk in bytes.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in &chunk[..4 - pad] {
+            n = n << 6 | value(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let three = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&three[..3 - pad]);
+    }
+    Some(out)
+}
+
+/// The next `len` bytes of `total` from `pos` (at least one), or `None` at the end.
+pub fn chunk(total: usize, pos: usize, len: u64) -> Option<core::ops::Range<usize>> {
+    if pos >= total {
+        return None;
+    }
+    let len = usize::try_from(len).unwrap_or(usize::MAX).min(total - pos);
+    Some(pos..pos + len)
+}
+
+mod bindings {
+    wit_bindgen::generate!({
+        // `wit/interpose/deps` links to the vendored WASI packages.
+        path: "../../../wit/interpose",
+        world: "airlock:interpose/files-embed",
+        generate_all,
+    });
+
+    #[cfg(target_family = "wasm")]
+    use super::serve::Component;
+    #[cfg(target_family = "wasm")]
+    export!(Component);
+}
+
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+mod serve;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(parts: &[&str]) -> Vec<String> {
+        parts.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn base64_round_trips_every_padding() {
+        assert_eq!(base64("aGk=").unwrap(), b"hi");
+        assert_eq!(base64("aGkh").unwrap(), b"hi!");
+        assert_eq!(base64("aA==").unwrap(), b"h");
+        assert_eq!(base64("").unwrap(), b"");
+        assert_eq!(base64("a"), None);
+        assert_eq!(base64("a*=="), None);
+    }
+
+    #[test]
+    fn the_tree_lists_direct_children_only() {
+        let tree = Tree::parse(&v(&[
+            "as /assets",
+            "dir sub",
+            "file aGk= a.txt",
+            "file aGkh sub/b.txt",
+        ]));
+        assert_eq!(tree.name, "/assets");
+        let names =
+            |p: &[&str]| -> Vec<String> { tree.list(&v(p)).into_iter().map(|(n, _)| n).collect() };
+        assert_eq!(names(&[]), ["a.txt", "sub"]);
+        assert_eq!(names(&["sub"]), ["b.txt"]);
+        assert_eq!(
+            tree.get(&v(&["sub", "b.txt"])),
+            Some(&Node::File(b"hi!".as_slice().into()))
+        );
+        assert_eq!(tree.get(&v(&["missing"])), None);
+    }
+
+    #[test]
+    fn chunks_end_with_the_file() {
+        assert_eq!(chunk(5, 0, 3), Some(0..3));
+        assert_eq!(chunk(5, 3, 10), Some(3..5));
+        assert_eq!(chunk(5, 5, 1), None);
+        assert_eq!(chunk(5, 0, u64::MAX), Some(0..5));
+    }
+}
