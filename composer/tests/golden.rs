@@ -2,18 +2,47 @@
 //!
 //! A case folder holds:
 //! - `cmd`: the `airlock` arguments, one line; `$DIR` is the case's scratch copy.
-//! - `*.wit`: each becomes `<stem>.wasm`, a component for the file's single world
-//!   (WASI from the workspace's `wit/deps` is available).
+//! - `*.wit` (but the goldens below): each becomes `<stem>.wasm`, a component
+//!   for the file's single world (WASI from the workspace's `wit/deps` is available).
 //! - `*.wat`: each becomes `<stem>.wasm` as written (core modules, broken input).
 //! - anything else (`airlock.toml`, raw files) is copied as is.
-//! - `expected.txt`: exit code, stdout and stderr. `BLESS=1` rewrites it.
+//! - `expected.txt`: exit code, stdout and stderr.
+//! - `output.wit`: when the command succeeds and writes `$DIR/out.wasm`, the
+//!   output's WIT (its world, then the packages it uses), as
+//!   `wasm-tools component wit` prints it.
+//! - `stubs.wit`: when that output holds synthesized components, the WIT of
+//!   each, in the output's instance order, each under a header line
+//!   (``// instance `lib (denials)` ``).
+//!   A synthesized component is one instantiated under a name ending in
+//!   ` (denials)` (an instance's denials and virtual values) or ` (types only)`
+//!   (its types-only views), the names `compose` gives them and `verify` reads.
+//!   Its bytes are the nested component that instance instantiates, found by
+//!   walking the output's top-level index spaces (component sections, imports,
+//!   aliases, instantiations, exports) and its `component-name` section; the
+//!   walk's instance names must be the ones `airlock_core::reach` reads.
+//!
+//! `expected.txt`, `output.wit` and `stubs.wit` are goldens: a difference fails
+//! the case, `BLESS=1` rewrites them; a missing one fails ("run with BLESS=1"),
+//! and one the case does not produce (an `output.wit` for a failed command) is
+//! stale and fails too (`BLESS=1` removes it). They are never inputs.
 //!
 //! After comparing, an output component (`out.wasm`) is validated and must exist
 //! exactly when the command succeeded; a failed command must leave no file behind.
 
+mod support;
+
 use anyhow::{Context, Result, bail};
 use libtest_mimic::{Arguments, Failed, Trial};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use support::{check_absent, check_golden, wit_of};
+use wasmparser::{
+    ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentName,
+    ComponentOuterAliasKind, ComponentTypeRef, KnownCustom, Parser, Payload,
+};
+
+/// The goldens a case folder may hold; none of them is an input.
+const GOLDENS: [&str; 3] = ["expected.txt", "output.wit", "stubs.wit"];
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
@@ -46,6 +75,9 @@ fn run_case(case: &Path) -> Result<()> {
         let path = entry?.path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if GOLDENS.contains(&name.as_str()) || name == "cmd" {
+            continue;
+        }
         match path.extension().and_then(|e| e.to_str()) {
             Some("wit") => {
                 let text = std::fs::read_to_string(&path)?;
@@ -57,7 +89,6 @@ fn run_case(case: &Path) -> Result<()> {
                 let bytes = airlock_core::testkit::wat(&std::fs::read_to_string(&path)?)?;
                 std::fs::write(dir.join(format!("{stem}.wasm")), bytes)?;
             }
-            _ if name == "expected.txt" || name == "cmd" => {}
             _ => {
                 std::fs::copy(&path, dir.join(&name))?;
             }
@@ -77,26 +108,38 @@ fn run_case(case: &Path) -> Result<()> {
     )
     .replace(dir_text.as_ref(), "$DIR");
 
-    let expected_path = case.join("expected.txt");
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&expected_path, &actual)?;
-    } else {
-        let expected = std::fs::read_to_string(&expected_path)
-            .with_context(|| format!("no `{}`; run with BLESS=1", expected_path.display()))?;
-        if expected != actual {
-            bail!(
-                "output differs from expected.txt\n--- expected\n{expected}\n--- actual\n{actual}"
-            );
-        }
-    }
+    check_golden(&case.join("expected.txt"), &actual)?;
 
-    // The output exists exactly on success, and validates.
+    // The output exists exactly on success, and validates; its WIT and that
+    // of the components synthesized into it are goldens.
     let output = dir.join("out.wasm");
-    if code == 0 && cmd.contains("out.wasm") {
+    let (output_wit, stubs_wit) = if code == 0 && cmd.contains("out.wasm") {
         let bytes = std::fs::read(&output).context("success without `out.wasm`")?;
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
             .validate_all(&bytes)
             .context("the output does not validate")?;
+        let output_wit = wit_of(&bytes).context("the output's WIT")?;
+        let mut stubs_wit = String::new();
+        for (name, stub) in synthesized(&bytes)? {
+            let wit = wit_of(stub).with_context(|| format!("the WIT of `{name}`"))?;
+            if !stubs_wit.is_empty() {
+                stubs_wit.push('\n');
+            }
+            stubs_wit.push_str(&format!("// instance `{name}`\n{wit}"));
+        }
+        (Some(output_wit), Some(stubs_wit).filter(|s| !s.is_empty()))
+    } else {
+        (None, None)
+    };
+    let output_path = case.join("output.wit");
+    match output_wit {
+        Some(wit) => check_golden(&output_path, &wit)?,
+        None => check_absent(&output_path, "the command writes no `out.wasm`")?,
+    }
+    let stubs_path = case.join("stubs.wit");
+    match stubs_wit {
+        Some(wit) => check_golden(&stubs_path, &wit)?,
+        None => check_absent(&stubs_path, "no output with synthesized components")?,
     }
     if code != 0 {
         let after = listing(dir)?;
@@ -120,4 +163,141 @@ fn listing(dir: &Path) -> Result<Vec<(String, u64)>> {
         .collect::<Result<_>>()?;
     files.sort();
     Ok(files)
+}
+
+/// The components `airlock` synthesized into `output`, in instance order: the
+/// name of each instance named `NAME (denials)` or `NAME (types only)` and the
+/// bytes of the nested component it instantiates.
+fn synthesized(output: &[u8]) -> Result<Vec<(String, &[u8])>> {
+    // The top level's component and instance index spaces: a component
+    // defined here (its byte range) or not (imported, aliased); the component
+    // an instance instantiates, if any.
+    let mut components: Vec<Option<std::ops::Range<usize>>> = Vec::new();
+    let mut instances: Vec<Option<u32>> = Vec::new();
+    let mut names: BTreeMap<u32, String> = BTreeMap::new();
+    // 0 at the top level, one more inside each nested module or component.
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(output) {
+        let payload = payload?;
+        match &payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
+                if let (
+                    0,
+                    Payload::ComponentSection {
+                        unchecked_range, ..
+                    },
+                ) = (depth, &payload)
+                {
+                    let range = unchecked_range.start as usize..unchecked_range.end as usize;
+                    components.push(Some(range));
+                }
+                depth += 1;
+                continue;
+            }
+            Payload::End(_) => {
+                depth = depth.saturating_sub(1);
+                continue;
+            }
+            _ if depth > 0 => continue,
+            _ => {}
+        }
+        match payload {
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    match import?.ty {
+                        ComponentTypeRef::Component(_) => components.push(None),
+                        ComponentTypeRef::Instance(_) => instances.push(None),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                for alias in reader {
+                    match alias? {
+                        ComponentAlias::InstanceExport { kind, .. } => match kind {
+                            ComponentExternalKind::Component => components.push(None),
+                            ComponentExternalKind::Instance => instances.push(None),
+                            _ => {}
+                        },
+                        ComponentAlias::Outer {
+                            kind: ComponentOuterAliasKind::Component,
+                            ..
+                        } => components.push(None),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentInstanceSection(reader) => {
+                for instance in reader {
+                    instances.push(match instance? {
+                        ComponentInstance::Instantiate {
+                            component_index, ..
+                        } => Some(component_index),
+                        ComponentInstance::FromExports(_) => None,
+                    });
+                }
+            }
+            // An export is a new index too, for the same item.
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = export.index as usize;
+                    match export.kind {
+                        ComponentExternalKind::Component => {
+                            let item = components.get(index).context("export of no component")?;
+                            components.push(item.clone());
+                        }
+                        ComponentExternalKind::Instance => {
+                            let item = *instances.get(index).context("export of no instance")?;
+                            instances.push(item);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Payload::CustomSection(reader) => {
+                if let KnownCustom::ComponentName(section) = reader.as_known() {
+                    for sub in section {
+                        if let ComponentName::Instances(map) = sub? {
+                            for naming in map {
+                                let naming = naming?;
+                                names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // The walk must see the instantiations `airlock_core::reach` sees, by the same names.
+    let instantiated: BTreeSet<&str> = instances
+        .iter()
+        .enumerate()
+        .filter(|(_, component)| component.is_some())
+        .filter_map(|(index, _)| names.get(&(index as u32)).map(String::as_str))
+        .collect();
+    let reach = airlock_core::reach::host_reach(output)?;
+    let reached: BTreeSet<&str> = reach.instances.keys().map(String::as_str).collect();
+    if instantiated != reached {
+        bail!("instance names: the walk found {instantiated:?}, `reach` {reached:?}");
+    }
+
+    let mut out = Vec::new();
+    for (index, component) in instances.iter().enumerate() {
+        let (Some(component), Some(name)) = (component, names.get(&(index as u32))) else {
+            continue;
+        };
+        if !name.ends_with(" (denials)") && !name.ends_with(" (types only)") {
+            continue;
+        }
+        let Some(Some(range)) = components.get(*component as usize) else {
+            bail!(
+                "`{name}` instantiates component {component}, which is not defined in the output"
+            );
+        };
+        out.push((name.clone(), &output[range.clone()]));
+    }
+    Ok(out)
 }

@@ -31,7 +31,14 @@ fn lock_graph() -> BTreeMap<String, BTreeSet<String>> {
             .into_iter()
             .flatten()
             // `name` or `name version` when two versions are locked.
-            .map(|d| d.as_str().expect("a string").split(' ').next().unwrap().to_string());
+            .map(|d| {
+                d.as_str()
+                    .expect("a string")
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            });
         graph.entry(name).or_default().extend(deps);
     }
     graph
@@ -52,7 +59,10 @@ fn closure(graph: &BTreeMap<String, BTreeSet<String>>, root: &str) -> BTreeSet<S
 fn core_has_no_cli_runtime_or_registry_client() {
     let graph = lock_graph();
     let core = closure(&graph, "airlock-core");
-    let found: Vec<&str> = NOT_IN_CORE.into_iter().filter(|n| core.contains(*n)).collect();
+    let found: Vec<&str> = NOT_IN_CORE
+        .into_iter()
+        .filter(|n| core.contains(*n))
+        .collect();
     assert!(found.is_empty(), "airlock-core depends on {found:?}");
     // The control: the command line does reach each of them.
     let cli = closure(&graph, "airlock");
