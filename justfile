@@ -152,11 +152,14 @@ ci:
 # The airlock CLI is timed as a release build (without the wasmtime host); the bench itself
 # runs in the dev profile, whose dependencies (wasmtime, cranelift) are at opt-level 2.
 # wac-cli is installed once, pinned, without its registry feature (about 4 CPU-minutes).
-# Benchmarks (compose vs `wac plug`, scaling, size, runtime): one table, JSON in target/bench/.
+# Benchmarks (compose vs `wac plug`, scaling, sizes, runtime; one file each in composer/benches/):
+# a table each, all rows in target/bench/latest.json and a dated copy.
 bench: build-components
     mkdir -p target/bench
     test -x target/bench/tools/bin/wac || cargo install --locked wac-cli@0.12.0 --no-default-features --root target/bench/tools
     cargo build --release -p airlock --no-default-features --bin airlock
-    cargo bench -p airlock --bench bench --profile dev -- --airlock target/release/airlock --wac target/bench/tools/bin/wac
+    rm -rf target/bench/parts
+    cargo bench -p airlock --profile dev --bench compose --bench scaling --bench sizes --bench runtime -- --airlock target/release/airlock --wac target/bench/tools/bin/wac
+    cp target/bench/latest.json "target/bench/bench-$(date -u +%Y-%m-%d-%H-%M-UTC).json"
     @echo "== slices: output size added per kind; per-call cost of an attenuated HTTP request and file read =="
     cargo bench -p airlock-tests --profile dev --bench slice_sizes --bench slice_http --bench slice_files

@@ -1817,17 +1817,12 @@ pub fn check_imports(
 /// `wasi_deps` and every pool interface of `case`, computed from the WIT
 /// sources with wit-parser, independently of the composer.
 pub fn deps_of(case: &Case, wasi_deps: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
-    let mut resolve = wasi_resolve(wasi_deps)?;
+    let mut resolve = airlock_core::testkit::wasi_resolve(wasi_deps)?;
     resolve.push_str(
         "pool.wit",
         &format!("package gen:pool;\n{}", case.pool_wit()),
     )?;
     Ok(use_closure(&resolve))
-}
-
-/// A resolve with the WASI packages of `wasi_deps`.
-pub fn wasi_resolve(wasi_deps: &Path) -> Result<wit_parser::Resolve> {
-    airlock_core::testkit::wasi_resolve(wasi_deps)
 }
 
 /// For each interface of `resolve`, the interfaces it `use`s, transitively.

@@ -1,0 +1,98 @@
+//! `cargo bench -p airlock --bench compose`: composing the example app, the
+//! airlock CLI (a whole release process) against `wac plug` on the same
+//! components, in time and peak memory (section `compose`); and what
+//! per-instance verification costs within composing (section `verify`).
+//! Options: see `harness`.
+
+mod harness;
+
+use anyhow::Result;
+use harness::{Args, ExampleApp, Table, compose, example_spec, median, ms, ratio, run_measured};
+use serde_json::json;
+use std::time::Instant;
+
+fn main() -> Result<()> {
+    harness::main(
+        "compose",
+        &[("compose", compose_vs_wac), ("verify", verification_share)],
+    )
+}
+
+fn compose_vs_wac(args: &Args, table: &mut Table) -> Result<()> {
+    let mut app = ExampleApp::new(args)?;
+    // Warm the page cache, then alternate the two.
+    app.build()?;
+    let (mut ta, mut tw, mut ma, mut mw) = (Vec::new(), Vec::new(), 0, 0);
+    for _ in 0..args.runs {
+        let (t, m) = run_measured(&mut app.airlock)?;
+        ta.push(t);
+        ma = ma.max(m);
+        let (t, m) = run_measured(&mut app.wac)?;
+        tw.push(t);
+        mw = mw.max(m);
+    }
+    let (a, w) = (median(ta), median(tw));
+    let wac_valid = airlock_core::verify::validate(&std::fs::read(&app.wac_out)?).is_ok();
+    table.add(
+        "compose",
+        &format!(
+            "example app, {} components, deny-by-default (airlock)",
+            app.components
+        ),
+        ms(a),
+        ratio(a.as_secs_f64(), w.as_secs_f64(), "wac plug"),
+        json!({"airlock_s": a.as_secs_f64(), "wac_s": w.as_secs_f64(), "airlock_maxrss_kib": ma, "wac_maxrss_kib": mw}),
+    );
+    table.add(
+        "compose",
+        &format!("same components, `wac plug` 0.12, no virtualization (valid: {wac_valid})"),
+        ms(w),
+        String::new(),
+        json!({"wac_s": w.as_secs_f64()}),
+    );
+    table.add(
+        "compose",
+        "peak memory, airlock / wac plug",
+        format!("{} MiB", ma / 1024),
+        ratio(ma as f64, mw as f64, "wac plug"),
+        json!({"airlock_kib": ma, "wac_kib": mw}),
+    );
+    Ok(())
+}
+
+/// What per-instance verification (reading the output's instances and checking
+/// each one's host reach against its grants) costs, as a share of composing the
+/// example app in-process. Both run in this bench's profile (the composer's own
+/// code unoptimized, its dependencies at opt-level 2), so the share is an upper
+/// bound of the release figure.
+fn verification_share(args: &Args, table: &mut Table) -> Result<()> {
+    let spec = example_spec()?;
+    let bytes = compose(&spec)?.bytes;
+    let (mut whole, mut imports_only, mut compose_times) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        let t = Instant::now();
+        compose(&spec)?;
+        compose_times.push(t.elapsed());
+        let t = Instant::now();
+        airlock_core::verify::check(&bytes, &spec)?;
+        whole.push(t.elapsed());
+        let t = Instant::now();
+        airlock_core::verify::check_output(&bytes, &spec.allow)?;
+        imports_only.push(t.elapsed());
+    }
+    let (c, w, i) = (median(compose_times), median(whole), median(imports_only));
+    let per_instance = w.saturating_sub(i);
+    table.add(
+        "verify",
+        "per-instance verification of the example app (in-process)",
+        ms(per_instance),
+        format!(
+            "{:.1}% of compose ({}); allow-list check and validation {}",
+            100.0 * per_instance.as_secs_f64() / c.as_secs_f64(),
+            ms(c),
+            ms(i)
+        ),
+        json!({"per_instance_ms": per_instance.as_secs_f64() * 1e3, "compose_ms": c.as_secs_f64() * 1e3, "imports_and_validation_ms": i.as_secs_f64() * 1e3}),
+    );
+    Ok(())
+}
