@@ -2,8 +2,8 @@
 //! Host-bound imports are left unsatisfied, so wac turns them into imports of
 //! the output (merged by name: versions were normalised beforehand).
 
-use crate::pipeline::{is_types_only, types_only_key};
 use crate::plan::{Fate, InstancePlan, Plan};
+use crate::virtualize::{is_types_only, types_only_key};
 use std::collections::{BTreeMap, HashMap};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};

@@ -14,6 +14,7 @@ pub mod deny;
 pub mod digest;
 pub mod error;
 pub mod inspect;
+pub mod load;
 pub mod manifest;
 pub mod names;
 pub mod normalize;

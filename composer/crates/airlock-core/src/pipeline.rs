@@ -1,16 +1,13 @@
-//! The whole pipeline, from a spec to verified output bytes and their audit:
-//! load -> inspect -> normalise -> plan -> virtualize -> compose -> verify -> report.
+//! The whole pipeline, from a spec to verified output bytes and their audit,
+//! one stage after another, each handing the next a value it does not edit:
+//! load ([`load::read`]) -> attenuate ([`attenuate::keep_used`]) -> load
+//! ([`load::normalize`]) -> plan -> virtualize -> compose -> verify -> report.
 
 use crate::error::Error;
-use crate::inspect::{self, Decoded};
-use crate::names::InterfaceName;
-use crate::normalize::Renames;
-use crate::plan::{self, Fate, ImportPlan, Plan};
+use crate::inspect::Decoded;
 use crate::report::Report;
 use crate::spec::CompositionSpec;
-use crate::{compose, verify};
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use crate::{attenuate, compose, load, plan, verify, virtualize};
 use std::path::Path;
 
 /// A composition that passed verification.
@@ -23,39 +20,49 @@ pub struct Composed {
 
 /// Loads, plans, virtualizes, composes and verifies. Writes nothing.
 pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
-    let loaded = load(spec)?;
-    let (spec, loaded) = drop_unused_interposers(spec, loaded);
+    // The libraries first: which slices they use decides which interposers
+    // are read at all.
+    let libraries = load::read(spec.instances.iter().filter(|i| i.builtin.is_none()))?;
+    let spec = attenuate::keep_used(spec, &libraries);
     let spec = spec.as_ref();
-    let mut plan = plan::plan(spec, &loaded.decoded)?;
-    let virtuals = virtualize(&mut plan, spec, &loaded.decoded)?;
+    let mut read = libraries;
+    read.extend(load::read(
+        spec.instances.iter().filter(|i| i.builtin.is_some()),
+    )?);
+    let loaded = load::normalize(spec, read)?;
+
+    let decoded: Vec<&Decoded> = loaded.values().map(|l| &l.decoded).collect();
+    let plan = plan::plan(spec, &decoded)?;
+    let stubs = virtualize::stubs(&plan, spec, &loaded)?;
 
     let inputs = compose::Inputs {
-        components: spec
-            .instances
+        components: loaded
             .iter()
-            .zip(&loaded.bytes)
-            .map(|(i, b)| (i.name.as_str(), b.as_slice()))
+            .map(|(name, l)| (name.as_str(), l.bytes.as_slice()))
             .collect(),
-        virtuals: virtuals
+        virtuals: stubs
+            .components
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_slice()))
             .collect(),
     };
     let bytes = compose::compose(&plan, &inputs)?;
     let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
-    let provenance = crate::provenance::Provenance::of(spec, &loaded.digests);
+    let digests: Vec<String> = loaded.values().map(|l| l.digest.clone()).collect();
+    let provenance = crate::provenance::Provenance::of(spec, &digests);
     let bytes = crate::provenance::embed(bytes, &provenance);
     let output_imports = verify::check(&bytes, spec)?;
     let output_exports = compose::output_exports(&plan)?
         .into_iter()
         .map(|(_, export)| export.to_string())
         .collect();
-    let report = Report {
-        output_exports,
-        output_imports,
-        output_bytes: Some(bytes.len()),
+    let report = Report::new(
         plan,
-    };
+        &stubs.functions,
+        output_imports,
+        output_exports,
+        bytes.len(),
+    );
     Ok(Composed { bytes, report })
 }
 
@@ -64,241 +71,6 @@ pub fn check(spec: &CompositionSpec) -> Result<Report, Error> {
     let mut composed = compose(spec)?;
     composed.report.output_bytes = None;
     Ok(composed.report)
-}
-
-/// Drops the interposers whose library imports nothing they serve (a slice
-/// of an interface the library never asks for): they would only add bytes,
-/// and host imports that nothing uses. The library's audit line for the
-/// slice says so instead.
-fn drop_unused_interposers(
-    spec: &CompositionSpec,
-    loaded: Loaded,
-) -> (Cow<'_, CompositionSpec>, Loaded) {
-    let serves = |target: &str| {
-        spec.instances
-            .iter()
-            .zip(&loaded.decoded)
-            .any(|(inst, dec)| {
-                inst.wire.iter().any(|(pattern, t)| {
-                    t == target
-                        && dec.imports.iter().any(|i| {
-                            InterfaceName::parse(&i.name).is_some_and(|n| pattern.matches(&n))
-                        })
-                })
-            })
-    };
-    let unused: Vec<usize> = (0..spec.instances.len())
-        .filter(|&i| spec.instances[i].builtin.is_some() && !serves(&spec.instances[i].name))
-        .collect();
-    if unused.is_empty() {
-        return (Cow::Borrowed(spec), loaded);
-    }
-    let mut pruned = spec.clone();
-    let mut loaded = loaded;
-    for &i in unused.iter().rev() {
-        let gone = pruned.instances.remove(i);
-        loaded.bytes.remove(i);
-        loaded.decoded.remove(i);
-        loaded.digests.remove(i);
-        for inst in &mut pruned.instances {
-            inst.wire.retain(|(_, target)| *target != gone.name);
-            for line in inst.slices.iter_mut() {
-                if gone.slices.contains(line) {
-                    line.push_str(" (unused: not imported)");
-                }
-            }
-        }
-    }
-    (Cow::Owned(pruned), loaded)
-}
-
-/// Components read, version-normalised and decoded, in spec order.
-struct Loaded {
-    bytes: Vec<Vec<u8>>,
-    decoded: Vec<Decoded>,
-    /// sha256 of each file as read, for the provenance.
-    digests: Vec<String>,
-}
-
-fn load(spec: &CompositionSpec) -> Result<Loaded, Error> {
-    // Read and decode everything first, so every bad file is reported at once.
-    let mut errors = Vec::new();
-    let mut raw = read_all(spec).unwrap_or_default();
-    for inst in spec.instances.iter().skip(raw.len()) {
-        match read(&inst.path, inst.bytes())
-            .and_then(|b| inspect::decode(&b, &inst.path).map(|d| (b, d)))
-        {
-            Ok(pair) => raw.push(pair),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Inspect(errors));
-    }
-    let renames = Renames::highest(
-        raw.iter()
-            .flat_map(|(_, d)| d.imports.iter().map(|i| i.name.as_str())),
-    );
-    let digests = raw.iter().map(|(b, _)| crate::digest::sha256(b)).collect();
-    let mut bytes = Vec::new();
-    let mut decoded = Vec::new();
-    for ((b, d), inst) in raw.into_iter().zip(&spec.instances) {
-        let names: Vec<String> = d.imports.iter().map(|i| i.name.clone()).collect();
-        let normalize_err = |message: String| Error::Normalize {
-            path: inst.path.clone(),
-            message,
-        };
-        match renames.rewrite(&b, &names).map_err(normalize_err)? {
-            std::borrow::Cow::Borrowed(_) => {
-                bytes.push(b);
-                decoded.push(d);
-            }
-            std::borrow::Cow::Owned(renamed) => {
-                let d = inspect::decode(&renamed, &inst.path)
-                    .map_err(|e| normalize_err(e.to_string()))?;
-                bytes.push(renamed);
-                decoded.push(d);
-            }
-        }
-    }
-    Ok(Loaded {
-        bytes,
-        decoded,
-        digests,
-    })
-}
-
-/// A component file's bytes and what they decode to.
-type File = (Vec<u8>, Decoded);
-
-/// Reads and decodes each distinct file once, on every core; `None` if any
-/// fails (the caller then reads them one by one and reports every error).
-fn read_all(spec: &CompositionSpec) -> Option<Vec<File>> {
-    let mut paths: Vec<(&Path, Option<&[u8]>)> = spec
-        .instances
-        .iter()
-        .map(|i| (i.path.as_path(), i.bytes()))
-        .collect();
-    paths.sort();
-    paths.dedup();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len());
-    let mut done: Vec<(usize, Option<File>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((path, builtin)) = paths.get(i) else {
-                            return mine;
-                        };
-                        let result = read(path, *builtin)
-                            .and_then(|b| inspect::decode(&b, path).map(|d| (b, d)))
-                            .ok();
-                        mine.push((i, result));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("decoding does not panic"))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    let files: Vec<File> = done.into_iter().map(|(_, r)| r).collect::<Option<_>>()?;
-    Some(
-        spec.instances
-            .iter()
-            .map(|inst| {
-                let i = paths
-                    .binary_search(&(inst.path.as_path(), inst.bytes()))
-                    .expect("every path was read");
-                files[i].clone()
-            })
-            .collect(),
-    )
-}
-
-/// A component's bytes: built into airlock (an interposer), verified when
-/// resolved from a registry, or read from its file.
-fn read(path: &Path, bytes: Option<&[u8]>) -> Result<Vec<u8>, inspect::InspectError> {
-    match bytes {
-        Some(bytes) => inspect::adapt_preview1(bytes.to_vec(), path),
-        None => inspect::read(path),
-    }
-}
-
-/// Synthesizes, per instance, one denial component for its denied imports and
-/// one more for its types-only views (see [`types_only_key`]), and records in
-/// the plan what each denied function does. The views are apart because an
-/// interface the denial component imports from the host may use their types
-/// (`wasi:http/types` uses `wasi:clocks/monotonic-clock`): one component
-/// cannot both import what the host's interface uses and export the view.
-fn virtualize(
-    plan: &mut Plan,
-    spec: &CompositionSpec,
-    decoded: &[Decoded],
-) -> Result<BTreeMap<String, Vec<u8>>, Error> {
-    let mut out = BTreeMap::new();
-    for inst in &mut plan.instances {
-        let index = spec
-            .instances
-            .iter()
-            .position(|s| s.name == inst.name)
-            .expect("planned instances are in the spec");
-        let (views, denied): (Vec<&ImportPlan>, Vec<&ImportPlan>) = inst
-            .imports
-            .iter()
-            .filter(|i| matches!(i.fate, Fate::Denied { .. }))
-            .partition(|i| is_types_only(&i.fate));
-        let groups = [
-            (inst.name.clone(), names(&denied)),
-            (types_only_key(&inst.name), names(&views)),
-        ];
-        for (key, group) in groups {
-            if group.is_empty() {
-                continue;
-            }
-            let stub = crate::deny::deny_imports(
-                &decoded[index].resolve,
-                decoded[index].world,
-                &group,
-                &inst.name,
-                &spec.instances[index].virtuals,
-            )
-            .map_err(|e| Error::Virtualize {
-                instance: inst.name.clone(),
-                message: format!("{e:#}"),
-            })?;
-            for import in &mut inst.imports {
-                if let Fate::Denied { functions, .. } = &mut import.fate
-                    && let Some(fates) = stub.functions.get(&import.name)
-                {
-                    functions.clone_from(fates);
-                }
-            }
-            out.insert(key, stub.bytes);
-        }
-    }
-    Ok(out)
-}
-
-fn names(imports: &[&ImportPlan]) -> Vec<String> {
-    imports.iter().map(|i| i.name.clone()).collect()
-}
-
-/// True for a types-only view of a type dependency.
-pub fn is_types_only(fate: &Fate) -> bool {
-    matches!(fate, Fate::Denied { reason, .. } if reason == "types-only")
-}
-
-/// The key (and instance name in the output) of an instance's types-only views.
-pub fn types_only_key(instance: &str) -> String {
-    format!("{instance} (types only)")
 }
 
 /// Records the output package name and version (`ns:name@1.2.3`) in the output's metadata.

@@ -446,7 +446,7 @@ pub struct PolicyError(pub Vec<Problem>);
 
 /// Plans the composition. `decoded` holds each instance's decoded component
 /// (after version normalisation), in the same order as `spec.instances`.
-pub fn plan(spec: &CompositionSpec, decoded: &[Decoded]) -> Result<Plan, PolicyError> {
+pub fn plan(spec: &CompositionSpec, decoded: &[&Decoded]) -> Result<Plan, PolicyError> {
     let mut problems: BTreeSet<Problem> = crate::typos::unknown_patterns(spec, decoded)
         .into_iter()
         .map(Problem::UnknownPattern)
@@ -832,7 +832,7 @@ fn forged_uses(instance: &str, dec: &Decoded, problems: &mut BTreeSet<Problem>) 
 /// that components declare for that name add up; a cycle among them (each
 /// component's own WIT is acyclic, two may disagree) would make the output's
 /// types infinite. Refused before anything is encoded.
-fn use_cycles(spec: &CompositionSpec, decoded: &[Decoded], problems: &mut BTreeSet<Problem>) {
+fn use_cycles(spec: &CompositionSpec, decoded: &[&Decoded], problems: &mut BTreeSet<Problem>) {
     // Interface name -> (used interface name -> the instances declaring it).
     let mut graph: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for (inst, dec) in spec.instances.iter().zip(decoded) {
@@ -915,7 +915,7 @@ fn use_cycles(spec: &CompositionSpec, decoded: &[Decoded], problems: &mut BTreeS
 /// the provider (both from the host, or both from the same component). Denials
 /// are per instance, so a denied dependency on either side cannot be shared.
 fn shared_dependencies(
-    decoded: &[Decoded],
+    decoded: &[&Decoded],
     instances: &[InstancePlan],
     problems: &mut BTreeSet<Problem>,
 ) {
@@ -1063,7 +1063,7 @@ fn resource_owners(resolve: &wit_parser::Resolve, id: InterfaceId) -> BTreeSet<I
 /// aliases of lists of primitives and the like, and resources used directly are fine.
 fn unnamed_export_types(
     spec: &CompositionSpec,
-    decoded: &[Decoded],
+    decoded: &[&Decoded],
     instances: &[InstancePlan],
     problems: &mut BTreeSet<Problem>,
 ) {
@@ -1169,7 +1169,7 @@ fn unnamed_export_types(
 struct ExportIndex(HashMap<String, Vec<(usize, InterfaceName, String)>>);
 
 impl ExportIndex {
-    fn new(all: &[Decoded]) -> Self {
+    fn new(all: &[&Decoded]) -> Self {
         let mut index: HashMap<String, Vec<(usize, InterfaceName, String)>> = HashMap::new();
         for (i, dec) in all.iter().enumerate() {
             for e in dec.exports.iter().filter(|e| e.kind == ItemKind::Interface) {

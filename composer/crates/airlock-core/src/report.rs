@@ -20,6 +20,36 @@ pub struct Report {
 }
 
 impl Report {
+    /// The audit of a verified output: the plan, with what each denied
+    /// function does from the stubs that serve it (`functions`: instance ->
+    /// import -> function -> behaviour).
+    pub fn new(
+        mut plan: Plan,
+        functions: &BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+        output_imports: VerifiedImports,
+        output_exports: Vec<String>,
+        output_bytes: usize,
+    ) -> Self {
+        for inst in &mut plan.instances {
+            let Some(served) = functions.get(&inst.name) else {
+                continue;
+            };
+            for import in &mut inst.imports {
+                if let Fate::Denied { functions, .. } = &mut import.fate
+                    && let Some(fates) = served.get(&import.name)
+                {
+                    functions.clone_from(fates);
+                }
+            }
+        }
+        Report {
+            plan,
+            output_imports,
+            output_exports,
+            output_bytes: Some(output_bytes),
+        }
+    }
+
     /// The audit table for people, at most 80 columns wide.
     pub fn to_text(&self) -> String {
         self.to_text_width(DEFAULT_WIDTH)

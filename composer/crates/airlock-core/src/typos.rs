@@ -24,7 +24,7 @@ pub struct UnknownPattern {
 
 /// Every pattern of `spec` that matches no interface of `decoded` (in spec
 /// order) and no known WASI interface.
-pub fn unknown_patterns(spec: &CompositionSpec, decoded: &[Decoded]) -> Vec<UnknownPattern> {
+pub fn unknown_patterns(spec: &CompositionSpec, decoded: &[&Decoded]) -> Vec<UnknownPattern> {
     let mut names: BTreeSet<String> = wasi_deps::interface_names().map(String::from).collect();
     for dec in decoded {
         for item in dec.imports.iter().chain(&dec.exports) {

@@ -13,6 +13,8 @@
 //!   serves inside the output as fixed data (a virtual value), so nothing is
 //!   configured at run time.
 //!
+//! The spec lists every slice's interposer; once the libraries are read,
+//! [`keep_used`] leaves out those whose library imports nothing they serve.
 //! Everything else (planning, denial of what the interposer does not need,
 //! verification of the output's imports) is the ordinary pipeline.
 
@@ -23,6 +25,9 @@ mod files;
 mod http;
 mod sockets;
 mod stdio;
+mod used;
+
+pub use used::keep_used;
 
 use crate::manifest::ComponentSpec;
 use std::path::Path;

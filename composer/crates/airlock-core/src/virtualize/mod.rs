@@ -30,7 +30,7 @@
 //!
 //! ```no_run
 //! # fn f(resolve: &wit_parser::Resolve, denied: &[wit_parser::InterfaceId]) {
-//! let stub = airlock::virtualize::synthesize(resolve, denied, "markdown").unwrap();
+//! let stub = airlock_core::virtualize::synthesize(resolve, denied, "markdown").unwrap();
 //! std::fs::write("deny.wasm", &stub.bytes).unwrap();
 //! for (iface, fates) in &stub.fates { for f in fates { println!("{iface}#{}: {}", f.function, f.fate) } }
 //! # }
@@ -39,10 +39,12 @@
 mod core_module;
 mod fates;
 mod shrink;
+mod stubs;
 mod values;
 mod virtuals;
 
 pub use fates::{DENIAL_CASES, Fate, FunctionFate, Rules, plan_interface};
+pub use stubs::{Stubs, is_types_only, stubs, types_only_key};
 pub use virtuals::{Virtuals, format_time, parse_clock, splitmix64};
 
 use core_module::{Body, Export};

@@ -1,0 +1,60 @@
+//! Which interposers the output needs, decided once the libraries are
+//! inspected: a slice of an interface its library never imports would only
+//! add bytes, and host imports that nothing uses. Its interposer is left out
+//! and the library's audit line for the slice says so.
+
+use crate::load::Read;
+use crate::names::InterfaceName;
+use crate::spec::CompositionSpec;
+use indexmap::IndexMap;
+use std::borrow::Cow;
+
+/// The audit's mark on a slice whose library imports nothing it serves.
+pub const UNUSED: &str = " (unused: not imported)";
+
+/// `spec` without the interposers whose library imports nothing they serve.
+/// `libraries` holds every instance that is not an interposer, as read.
+pub fn keep_used<'a>(
+    spec: &'a CompositionSpec,
+    libraries: &IndexMap<String, Read>,
+) -> Cow<'a, CompositionSpec> {
+    let serves =
+        |target: &str| {
+            spec.instances.iter().any(|inst| {
+                let Some(read) = libraries.get(&inst.name) else {
+                    return false;
+                };
+                inst.wire.iter().any(|(pattern, t)| {
+                    t == target
+                        && read.decoded().imports.iter().any(|i| {
+                            InterfaceName::parse(&i.name).is_some_and(|n| pattern.matches(&n))
+                        })
+                })
+            })
+        };
+    let unused: Vec<&str> = spec
+        .instances
+        .iter()
+        .filter(|i| i.builtin.is_some() && !serves(&i.name))
+        .map(|i| i.name.as_str())
+        .collect();
+    if unused.is_empty() {
+        return Cow::Borrowed(spec);
+    }
+    let mut kept = spec.clone();
+    let (gone, instances) = std::mem::take(&mut kept.instances)
+        .into_iter()
+        .partition::<Vec<_>, _>(|i| unused.contains(&i.name.as_str()));
+    kept.instances = instances;
+    for interposer in gone {
+        for inst in &mut kept.instances {
+            inst.wire.retain(|(_, target)| *target != interposer.name);
+            for line in inst.slices.iter_mut() {
+                if interposer.slices.contains(line) {
+                    line.push_str(UNUSED);
+                }
+            }
+        }
+    }
+    Cow::Owned(kept)
+}

@@ -1,0 +1,165 @@
+//! Step 1 of the pipeline, after the spec: read each component once, decode
+//! it, and rename its imports to one version per interface. Everything the
+//! later stages need about one instance is one [`Loaded`], keyed by the
+//! instance's name, in spec order.
+
+use crate::error::Error;
+use crate::inspect::{self, Decoded, InspectError};
+use crate::normalize::Renames;
+use crate::spec::{CompositionSpec, InstanceSpec};
+use indexmap::IndexMap;
+use std::borrow::Cow;
+use std::path::Path;
+
+/// One instance's component, ready to plan.
+pub struct Loaded {
+    /// The bytes to compose (imports renamed to the versions chosen for the output).
+    pub bytes: Vec<u8>,
+    /// What `bytes` decode to.
+    pub decoded: Decoded,
+    /// sha256 of the component as read, before renaming (for the provenance).
+    pub digest: String,
+}
+
+/// Every instance's component, by instance name, in spec order.
+pub type Components = IndexMap<String, Loaded>;
+
+/// A component's bytes as read, and what they decode to.
+#[derive(Clone)]
+pub struct Read {
+    bytes: Vec<u8>,
+    decoded: Decoded,
+}
+
+impl Read {
+    /// What the component imports and exports.
+    pub fn decoded(&self) -> &Decoded {
+        &self.decoded
+    }
+}
+
+/// Reads and decodes `instances` (each distinct file once, on every core).
+/// Every bad file is reported at once.
+pub fn read<'a>(
+    instances: impl IntoIterator<Item = &'a InstanceSpec>,
+) -> Result<IndexMap<String, Read>, Error> {
+    let instances: Vec<&InstanceSpec> = instances.into_iter().collect();
+    if let Some(files) = read_all(&instances) {
+        return Ok(files);
+    }
+    // Something failed: read them one by one to name every error.
+    let mut errors = Vec::new();
+    let mut files = IndexMap::new();
+    for inst in instances {
+        match read_one(&inst.path, inst.bytes()) {
+            Ok(read) => {
+                files.insert(inst.name.clone(), read);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(Error::Inspect(errors))
+    }
+}
+
+/// Renames every component's imports to the highest version any of them
+/// imports (per interface, semver-compatible) and orders them as the spec
+/// does. `read` holds every instance of `spec`.
+pub fn normalize(
+    spec: &CompositionSpec,
+    mut read: IndexMap<String, Read>,
+) -> Result<Components, Error> {
+    let renames = Renames::highest(
+        read.values()
+            .flat_map(|r| r.decoded.imports.iter().map(|i| i.name.as_str())),
+    );
+    let mut out = IndexMap::new();
+    for inst in &spec.instances {
+        let Read { bytes, decoded } = read
+            .swap_remove(&inst.name)
+            .expect("every instance of the spec was read");
+        let digest = crate::digest::sha256(&bytes);
+        let names: Vec<String> = decoded.imports.iter().map(|i| i.name.clone()).collect();
+        let normalize_err = |message: String| Error::Normalize {
+            path: inst.path.clone(),
+            message,
+        };
+        let loaded = match renames.rewrite(&bytes, &names).map_err(normalize_err)? {
+            Cow::Borrowed(_) => Loaded {
+                bytes,
+                decoded,
+                digest,
+            },
+            Cow::Owned(renamed) => Loaded {
+                decoded: inspect::decode(&renamed, &inst.path)
+                    .map_err(|e| normalize_err(e.to_string()))?,
+                bytes: renamed,
+                digest,
+            },
+        };
+        out.insert(inst.name.clone(), loaded);
+    }
+    Ok(out)
+}
+
+/// Reads and decodes each distinct file once, on every core; `None` if any
+/// fails (the caller then reads them one by one and reports every error).
+fn read_all(instances: &[&InstanceSpec]) -> Option<IndexMap<String, Read>> {
+    let mut paths: Vec<(&Path, Option<&[u8]>)> = instances
+        .iter()
+        .map(|i| (i.path.as_path(), i.bytes()))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    let mut done: Vec<(usize, Option<Read>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, builtin)) = paths.get(i) else {
+                            return mine;
+                        };
+                        mine.push((i, read_one(path, *builtin).ok()));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("decoding does not panic"))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    let files: Vec<Read> = done.into_iter().map(|(_, r)| r).collect::<Option<_>>()?;
+    Some(
+        instances
+            .iter()
+            .map(|inst| {
+                let i = paths
+                    .binary_search(&(inst.path.as_path(), inst.bytes()))
+                    .expect("every path was read");
+                (inst.name.clone(), files[i].clone())
+            })
+            .collect(),
+    )
+}
+
+/// A component's bytes (built into airlock: an interposer; verified when
+/// resolved from a registry; else read from its file) and what they decode to.
+fn read_one(path: &Path, bytes: Option<&[u8]>) -> Result<Read, InspectError> {
+    let bytes = match bytes {
+        Some(bytes) => inspect::adapt_preview1(bytes.to_vec(), path)?,
+        None => inspect::read(path)?,
+    };
+    let decoded = inspect::decode(&bytes, path)?;
+    Ok(Read { bytes, decoded })
+}
