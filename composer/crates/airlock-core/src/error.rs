@@ -30,12 +30,13 @@ pub enum Error {
     #[error(transparent)]
     Policy(#[from] crate::plan::PolicyError),
     /// A denial component could not be synthesized.
-    #[error("cannot virtualize the denied imports of `{instance}`: {message}")]
+    #[error("cannot virtualize the denied imports of `{instance}`: {source:#}")]
     Virtualize {
-        /// The instance.
+        /// The instance whose denied imports could not be served.
         instance: String,
-        /// What went wrong.
-        message: String,
+        /// What went wrong, with its chain of causes.
+        #[source]
+        source: anyhow::Error,
     },
     /// wac-graph refused the composition.
     #[error(transparent)]

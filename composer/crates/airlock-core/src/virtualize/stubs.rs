@@ -49,9 +49,9 @@ pub fn stubs(plan: &Plan, spec: &CompositionSpec, loaded: &Components) -> Result
                 &inst.name,
                 virtuals,
             )
-            .map_err(|e| Error::Virtualize {
+            .map_err(|source| Error::Virtualize {
                 instance: inst.name.clone(),
-                message: format!("{e:#}"),
+                source,
             })?;
             out.functions
                 .entry(inst.name.clone())
