@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 /// Loads the spec of the manifest at `path`, with command-line settings
 /// (`--set`) applied, and where `airlock compose` writes by default (`[output]
-/// path`, else `composed.wasm` beside the manifest).
+/// path`, else `composed.wasm` beside the manifest). The manifest is read
+/// once: its `[registry]` stays in the spec for [`prepare`].
 pub fn load_manifest(
     path: &Path,
     settings: &[Setting],
@@ -124,8 +125,7 @@ pub fn prepare(
 
     let mut digests = BTreeMap::new();
     if spec.instances.iter().any(|i| i.package.is_some()) {
-        let config =
-            RegistryConfig::from_env(args.registry.clone(), Manifest::load(manifest)?.registry)?;
+        let config = RegistryConfig::from_env(args.registry.clone(), spec.registry.clone())?;
         let cache = Cache::open(args.cache_dir.clone())?;
         let mut resolver = Resolver::new(config, cache, args.offline, path.clone(), err);
         for inst in spec.instances.iter_mut() {
