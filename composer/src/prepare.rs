@@ -5,8 +5,7 @@
 
 use crate::error::Error;
 use airlock_core::inspect;
-use airlock_core::manifest::Manifest;
-use airlock_core::settings::Setting;
+use airlock_core::settings::{self, Setting};
 use airlock_core::spec::CompositionSpec;
 use airlock_registry::PackageReq;
 use airlock_registry::cache::Cache;
@@ -28,7 +27,7 @@ pub fn load_manifest(
     path: &Path,
     settings: &[Setting],
 ) -> Result<(CompositionSpec, PathBuf), Error> {
-    let m = Manifest::load_with(path, settings)?;
+    let m = settings::load_manifest(path, settings)?;
     let folder = path.parent().unwrap_or(".".as_ref());
     let out = folder.join(m.output.path.as_deref().unwrap_or("composed.wasm".as_ref()));
     let spec = CompositionSpec::from_manifest(&m, path)?;
