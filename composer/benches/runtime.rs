@@ -93,8 +93,9 @@ fn compile_and_instantiate(
 /// CPU time (user + system) of this process so far, all threads: compilation
 /// runs on every core, so wall time suffers from any other load on the machine.
 fn cpu_time() -> Duration {
-    // SAFETY: `usage` is a valid out-pointer.
+    // SAFETY: `rusage` is plain integers, for which all zeroes is valid.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid out-pointer.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     tv(usage.ru_utime) + tv(usage.ru_stime)

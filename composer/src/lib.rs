@@ -1,10 +1,11 @@
 //! The `airlock` command line, as a library function so tests can drive it:
-//! one module per subcommand under [`commands`]; `main.rs` only hands over the
-//! process arguments. The work itself is in `airlock-core` (the pipeline),
+//! one module per subcommand under [`commands`], and what several of them
+//! share in [`prepare`]; `main.rs` only hands over the process arguments. The work itself is in `airlock-core` (the pipeline),
 //! `airlock-registry` (OCI, cache, lock) and `airlock-host` (the runner).
 
 pub mod commands;
 pub mod error;
+pub mod prepare;
 
 use airlock_core::report::Report;
 use clap::{Parser, Subcommand};

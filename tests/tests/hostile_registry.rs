@@ -1024,7 +1024,7 @@ fn without_a_home_the_cache_is_private() {
 /// digest (today: the file is read again, and the output holds the other).
 #[test]
 fn the_verified_bytes_are_the_composed_bytes() {
-    use airlock::commands::lock::{Accept, RegistryArgs, prepare};
+    use airlock::prepare::{Accept, RegistryArgs, prepare};
     let good = component("GOOD-BYTES", 0);
     let evil = component("EVIL-BYTES", 0);
     let catalog = Catalog::default().with("t/lib", "0.1.0", &good);
@@ -1048,7 +1048,7 @@ fn the_verified_bytes_are_the_composed_bytes() {
     let blob = cache.join("blobs/sha256").join(&digest[7..]);
     assert!(blob.exists());
 
-    let (mut spec, _) = airlock::commands::compose::load_spec(Some(&manifest), None).unwrap();
+    let (mut spec, _) = airlock::prepare::load_manifest(&manifest, &[]).unwrap();
     let args = RegistryArgs {
         offline: true,
         cache_dir: Some(cache.clone()),

@@ -4,7 +4,6 @@
 //! with a recording host, and checked against a control that lets more
 //! through, so a leaking slice fails the test.
 
-use airlock_core::manifest::Manifest;
 use airlock_core::settings;
 use airlock_core::spec::CompositionSpec;
 use airlock_host::{HostConfig, Session, Val};
@@ -172,14 +171,17 @@ fn exit_deny_wins_over_the_plug_forms_grant_and_allow_reaches_the_host() {
 fn set_applies_to_a_manifest_and_names_unknown_components() {
     let path = example_manifest();
     let sets = [settings::parse(r#"telemetry.env-from-host=["HOME"]"#).unwrap()];
-    let manifest = Manifest::load_with(&path, &sets).unwrap();
+    let manifest = settings::load_manifest(&path, &sets).unwrap();
     let spec = CompositionSpec::from_manifest(&manifest, &path).unwrap();
     let telemetry = spec.instance("telemetry").unwrap();
     assert_eq!(telemetry.slices, ["env HOME (host)"]);
     assert!(spec.instance("telemetry.env").is_some());
 
     let sets = [settings::parse("nobody.exit=deny").unwrap()];
-    let err = Manifest::load_with(&path, &sets).err().unwrap().to_string();
+    let err = settings::load_manifest(&path, &sets)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("`--set nobody.exit`"), "{err}");
     assert!(err.contains("`telemetry`"), "{err}");
 }

@@ -86,6 +86,9 @@ mod wasm {
         if new_len == 0 {
             return align as *mut u8;
         }
+        // SAFETY: the runtime passes a power-of-two `align` and, when
+        // `old_len != 0`, a block this allocator gave out with that size and
+        // alignment (the contract above); `new_len` is not zero here.
         let ptr = unsafe {
             if old_len == 0 {
                 alloc(Layout::from_size_align_unchecked(new_len, align))

@@ -292,8 +292,9 @@ fn measure(program: &str, args: &[String]) -> ! {
         });
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
-    // SAFETY: `usage` is a valid out-pointer for wait4 on our own child.
+    // SAFETY: `rusage` is plain integers, for which all zeroes is valid.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `status` and `usage` are valid out-pointers; `pid` is our own child.
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
     if rc != pid || !libc::WIFEXITED(status) {

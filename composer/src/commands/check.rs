@@ -2,6 +2,7 @@
 
 use crate::Format;
 use crate::error::Error;
+use crate::prepare::{Accept, RegistryArgs, load_manifest, prepare};
 use airlock_core::pipeline;
 use clap::Args;
 use std::io::Write;
@@ -35,7 +36,7 @@ pub struct CheckArgs {
     pub quiet: bool,
     /// Registry options (for `package = ...` components).
     #[command(flatten)]
-    pub registry: super::lock::RegistryArgs,
+    pub registry: RegistryArgs,
 }
 
 /// Runs `airlock check`; returns the exit code.
@@ -67,15 +68,9 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
         Some(m) => m.clone(),
         None => crate::default_manifest()?,
     };
-    let (mut spec, _) = super::compose::load_spec(Some(&manifest), None)?;
+    let (mut spec, _) = load_manifest(&manifest, &[])?;
     // Checks the capability lock too; never writes it.
-    let lock = super::lock::prepare(
-        &manifest,
-        &mut spec,
-        &args.registry,
-        super::lock::Accept::Nothing,
-        err,
-    )?;
+    let lock = prepare(&manifest, &mut spec, &args.registry, Accept::Nothing, err)?;
     if lock.old.is_some() && lock.old.as_ref() != Some(&lock.new) {
         let _ = writeln!(
             err,

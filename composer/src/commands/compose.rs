@@ -2,7 +2,7 @@
 
 use crate::Format;
 use crate::error::Error;
-use airlock_core::manifest::Manifest;
+use crate::prepare::{Accept, RegistryArgs, cache_root, load_manifest, prepare};
 use airlock_core::pipeline;
 use airlock_core::spec::CompositionSpec;
 use clap::Args;
@@ -84,7 +84,7 @@ pub struct ComposeArgs {
     pub update_lock: bool,
     /// Registry options (for `package = ...` components).
     #[command(flatten)]
-    pub registry: super::lock::RegistryArgs,
+    pub registry: RegistryArgs,
 }
 
 fn parse_grant(s: &str) -> Result<(String, String), String> {
@@ -94,32 +94,19 @@ fn parse_grant(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected NAME=PATTERN, got `{s}`"))
 }
 
-/// Loads the spec from either form.
-pub fn load_spec(
-    manifest: Option<&PathBuf>,
-    args: Option<&ComposeArgs>,
-) -> Result<(CompositionSpec, Option<PathBuf>), Error> {
-    if let Some(path) = manifest {
-        let settings = args.map(|a| a.set.as_slice()).unwrap_or_default();
-        let m = Manifest::load_with(path, settings)?;
-        let default_out = m
-            .output
-            .path
-            .as_ref()
-            .map(|p| path.parent().unwrap_or(".".as_ref()).join(p));
-        let spec = CompositionSpec::from_manifest(&m, path)?;
-        let out = default_out
-            .unwrap_or_else(|| path.parent().unwrap_or(".".as_ref()).join("composed.wasm"));
+/// Loads the spec from either form, with the manifest form's default output.
+fn load_spec(args: &ComposeArgs) -> Result<(CompositionSpec, Option<PathBuf>), Error> {
+    if let Some(path) = &args.manifest {
+        let (spec, out) = load_manifest(path, &args.set)?;
         return Ok((spec, Some(out)));
     }
-    let args = args.expect("plug form has arguments");
     let root = args
         .root
         .as_ref()
         .expect("clap requires root without --manifest");
     let spec = CompositionSpec::from_plugs(root, &args.plug, &args.allow, &args.grant, &args.deny)?
         .export_also(&args.export)?
-        .with_settings(&args.set, std::path::Path::new("."))?;
+        .with_settings(&args.set, Path::new("."))?;
     Ok((spec, None))
 }
 
@@ -128,25 +115,25 @@ pub fn run(mut args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     if args.manifest.is_none() && args.root.is_none() {
         args.manifest = Some(crate::default_manifest()?);
     }
-    let (mut spec, default_out) = load_spec(args.manifest.as_ref(), Some(&args))?;
+    let (mut spec, default_out) = load_spec(&args)?;
     let out_path = match (&args.output, default_out) {
         (Some(o), _) => o.clone(),
         (None, Some(d)) => d,
         (None, None) => return Err(Error::Usage("the plug form needs `-o OUT.wasm`".into())),
     };
-    let cache = super::lock::cache_root(&args.registry);
+    let cache = cache_root(&args.registry);
     // Refused before anything is fetched, and again once registry components
     // point at their cached files.
     refuse_protected_output(&out_path, &spec, args.manifest.as_deref(), cache.as_deref())?;
     let lock = match &args.manifest {
-        Some(m) => Some(super::lock::prepare(
+        Some(m) => Some(prepare(
             m,
             &mut spec,
             &args.registry,
             if args.update_lock {
-                super::lock::Accept::Everything
+                Accept::Everything
             } else {
-                super::lock::Accept::Nothing
+                Accept::Nothing
             },
             err,
         )?),

@@ -1,4 +1,5 @@
-//! One module per subcommand: its clap arguments and its `run`.
+//! One module per subcommand: its clap arguments and its `run`. They do not
+//! import each other: what they share is in [`crate::prepare`].
 
 pub mod check;
 pub mod compose;

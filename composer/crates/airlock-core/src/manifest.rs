@@ -258,51 +258,6 @@ impl Manifest {
         Self::parse(&text, path)
     }
 
-    /// Reads a manifest and applies command-line settings (`--set`) to its
-    /// components' tables before parsing.
-    pub fn load_with(
-        path: &Path,
-        settings: &[crate::settings::Setting],
-    ) -> Result<Self, ManifestError> {
-        if settings.is_empty() {
-            return Self::load(path);
-        }
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let parse_err = |message: String| ManifestError::Parse {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut table: toml::Table =
-            toml::from_str(&text).map_err(|e| parse_err(e.to_string().trim_end().to_string()))?;
-        for s in settings {
-            let components = table
-                .get_mut("components")
-                .and_then(toml::Value::as_table_mut)
-                .ok_or_else(|| parse_err("no `[components]` to apply `--set` to".into()))?;
-            let known: Vec<String> = components.keys().map(|k| format!("`{k}`")).collect();
-            let Some(component) = components
-                .get_mut(&s.instance)
-                .and_then(toml::Value::as_table_mut)
-            else {
-                let names = components.keys().map(String::as_str);
-                return Err(ManifestError::UnknownSetTarget {
-                    setting: format!("{}.{}", s.instance, s.key),
-                    available: known.join(", "),
-                    suggestion: crate::typos::closest_word(&s.instance, names)
-                        .map(|n| format!("; did you mean `{n}.{}`?", s.key))
-                        .unwrap_or_default(),
-                });
-            };
-            component.insert(s.key.clone(), s.value.clone());
-        }
-        toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| parse_err(e.message().to_string()))
-    }
-
     /// Parses manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ManifestError> {
         toml::from_str(text).map_err(|e| ManifestError::Parse {

@@ -3,8 +3,13 @@
 //! form of `airlock compose`. VALUE is TOML, as the same key would be written
 //! in `[components.NAME]`; a bare word is taken as a string
 //! (`--set app.stdout=discard`).
+//!
+//! Settings are manifest keys, so this module builds on [`crate::manifest`]
+//! (and not the other way round): [`load_manifest`] applies them to a
+//! manifest, [`component`] makes the plug form's component spec of them.
 
-use crate::manifest::ComponentSpec;
+use crate::manifest::{ComponentSpec, Manifest, ManifestError};
+use std::path::Path;
 use toml::{Table, Value};
 
 /// The keys `--set` may give: values and slices. Grants, wiring and denials
@@ -90,11 +95,53 @@ pub fn apply(table: &mut Table, instance: &str, settings: &[Setting]) {
     }
 }
 
+/// Reads the manifest at `path` and applies `settings` to its components'
+/// tables before parsing, so they are checked as if written there.
+pub fn load_manifest(path: &Path, settings: &[Setting]) -> Result<Manifest, ManifestError> {
+    if settings.is_empty() {
+        return Manifest::load(path);
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parse_err = |message: String| ManifestError::Parse {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut table: Table =
+        toml::from_str(&text).map_err(|e| parse_err(e.to_string().trim_end().to_string()))?;
+    let components = table
+        .get_mut("components")
+        .and_then(Value::as_table_mut)
+        .ok_or_else(|| parse_err("no `[components]` to apply `--set` to".into()))?;
+    for s in settings {
+        let known: Vec<String> = components.keys().map(|k| format!("`{k}`")).collect();
+        let Some(component) = components
+            .get_mut(&s.instance)
+            .and_then(Value::as_table_mut)
+        else {
+            let names = components.keys().map(String::as_str);
+            return Err(ManifestError::UnknownSetTarget {
+                setting: format!("{}.{}", s.instance, s.key),
+                available: known.join(", "),
+                suggestion: crate::typos::closest_word(&s.instance, names)
+                    .map(|n| format!("; did you mean `{n}.{}`?", s.key))
+                    .unwrap_or_default(),
+            });
+        };
+        component.insert(s.key.clone(), s.value.clone());
+    }
+    Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| parse_err(e.message().to_string()))
+}
+
 /// The component spec that `settings` alone describe for `instance` (the plug
 /// form, which has no manifest table): path `path`, nothing else but them.
 pub fn component(
     instance: &str,
-    path: &std::path::Path,
+    path: &Path,
     settings: &[Setting],
 ) -> Result<ComponentSpec, String> {
     let mut table = Table::new();

@@ -2,7 +2,7 @@
 //! manifest (`airlock.toml`) or from command-line flags (wac-plug style).
 
 use crate::attenuate::{self, Slices};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, RegistrySection};
 use crate::policy::{Pattern, PatternError, PatternSet};
 use crate::virtualize::{Virtuals, parse_clock};
 use std::path::{Path, PathBuf};
@@ -24,6 +24,8 @@ pub struct CompositionSpec {
     /// Policy the composer added on its own, for the audit (e.g. the plug
     /// form's root keeping `wasi:cli/exit`).
     pub notes: Vec<Note>,
+    /// The manifest's `[registry]`: where `package = ...` components come from.
+    pub registry: Option<RegistrySection>,
 }
 
 /// A policy line the composer added on its own, shown in the audit when the
@@ -245,6 +247,7 @@ impl CompositionSpec {
             allow,
             instances,
             notes: Vec::new(),
+            registry: manifest.registry.clone(),
         };
         spec.check().map_err(|e| match e {
             // Without `root`, the first of `export` stands in for it.
@@ -346,6 +349,7 @@ impl CompositionSpec {
             allow: allow_set,
             instances,
             notes,
+            registry: None,
         };
         spec.check()?;
         Ok(spec)

@@ -50,7 +50,6 @@ pub struct Registry {
 /// A user name and password from wkg's config, and the scheme they may use.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
-    /// The user name.
     pub username: String,
     /// The password or token.
     pub password: String,
@@ -170,10 +169,7 @@ pub enum NamespaceRegistry {
     /// `airlock = "ghcr.io"`
     Name(String),
     /// `airlock = { registry = "ghcr.io", metadata = { ... } }`
-    Table {
-        /// The registry.
-        registry: String,
-    },
+    Table { registry: String },
 }
 
 /// `[registry."host".oci]` and friends.
@@ -195,7 +191,6 @@ pub struct WkgOci {
 /// `auth = { username = "...", password = "..." }`
 #[derive(Debug, Deserialize)]
 pub struct WkgAuth {
-    /// The user name.
     pub username: String,
     /// The password or token.
     pub password: String,

@@ -74,9 +74,7 @@ impl PackageName {
 /// An exact package version, `namespace:name@1.2.3`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PackageRef {
-    /// The package.
     pub name: PackageName,
-    /// The version.
     pub version: Version,
 }
 
@@ -110,7 +108,6 @@ impl PackageRef {
 /// version means any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageReq {
-    /// The package.
     pub name: PackageName,
     /// The requirement (`0.1` means `^0.1`, as in Cargo).
     pub req: VersionReq,
@@ -240,7 +237,6 @@ pub enum RegistryError {
     Setting {
         /// The variable.
         name: &'static str,
-        /// Its value.
         value: String,
         /// What was expected.
         problem: String,
@@ -258,7 +254,6 @@ pub enum RegistryError {
     /// No published version meets the requirement.
     #[error("no version of `{package}` in `{registry}` meets `{req}`; available: {available}")]
     NoMatchingVersion {
-        /// The package.
         package: String,
         /// The requirement.
         req: String,
@@ -298,7 +293,6 @@ pub enum RegistryError {
     Cache {
         /// The file or folder.
         path: PathBuf,
-        /// The I/O error.
         source: std::io::Error,
     },
     /// The component to publish cannot be prepared (e.g. its metadata).

@@ -85,7 +85,6 @@ pub enum LockError {
         action: &'static str,
         /// The lock file.
         path: PathBuf,
-        /// The I/O error.
         source: std::io::Error,
     },
     /// It does not parse.
@@ -293,7 +292,6 @@ pub struct FunctionChange {
     /// The import, as the component names it now (as the lock names it, for
     /// a removed function).
     pub import: String,
-    /// The function.
     pub function: String,
     /// What changed.
     pub kind: FunctionChangeKind,

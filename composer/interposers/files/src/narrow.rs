@@ -99,10 +99,46 @@ fn refused(r: Refusal) -> ErrorCode {
     }
 }
 
-fn code(e: host::ErrorCode) -> ErrorCode {
-    // The two enums are the same WIT enum, generated twice: same order.
-    // SAFETY: `e as u8` is a valid discriminant of the same WIT enum.
-    unsafe { ErrorCode::_lift(e as u8) }
+/// A conversion between the two copies wit-bindgen generates of one WIT enum
+/// of `wasi:filesystem/types` (the host's, imported, and ours, exported),
+/// variant by variant: no `unsafe` lifting of discriminants, and a variant
+/// missing on either side fails to compile.
+macro_rules! same_enum {
+    ($(#[$doc:meta])* fn $name:ident($from:ty) -> $to:ty { $($variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        fn $name(value: $from) -> $to {
+            match value {
+                $(<$from>::$variant => <$to>::$variant,)*
+            }
+        }
+    };
+}
+
+same_enum! {
+    /// The host's error, passed on.
+    fn code(host::ErrorCode) -> ErrorCode {
+        Access, WouldBlock, Already, BadDescriptor, Busy, Deadlock, Quota, Exist,
+        FileTooLarge, IllegalByteSequence, InProgress, Interrupted, Invalid, Io,
+        IsDirectory, Loop, TooManyLinks, MessageSize, NameTooLong, NoDevice, NoEntry,
+        NoLock, InsufficientMemory, InsufficientSpace, NotDirectory, NotEmpty,
+        NotRecoverable, Unsupported, NoTty, NoSuchDevice, Overflow, NotPermitted, Pipe,
+        ReadOnly, InvalidSeek, TextFileBusy, CrossDevice,
+    }
+}
+
+same_enum! {
+    /// The host's descriptor type, passed on.
+    fn kind(host::DescriptorType) -> DescriptorType {
+        Unknown, BlockDevice, CharacterDevice, Directory, Fifo, SymbolicLink,
+        RegularFile, Socket,
+    }
+}
+
+same_enum! {
+    /// The library's advice, passed to the host.
+    fn host_advice(Advice) -> host::Advice {
+        Normal, Sequential, Random, WillNeed, DontNeed, NoReuse,
+    }
 }
 
 impl Desc {
@@ -290,11 +326,6 @@ fn timestamp(t: NewTimestamp) -> host::NewTimestamp {
     }
 }
 
-fn kind(t: host::DescriptorType) -> DescriptorType {
-    // SAFETY: the same WIT enum, generated twice (see `code`).
-    unsafe { DescriptorType::_lift(t as u8) }
-}
-
 fn stat(s: host::DescriptorStat) -> DescriptorStat {
     DescriptorStat {
         type_: kind(s.type_),
@@ -326,9 +357,9 @@ impl GuestDescriptor for Desc {
         self.host().append_via_stream().map_err(code)
     }
     fn advise(&self, offset: Filesize, length: Filesize, advice: Advice) -> Result<(), ErrorCode> {
-        // SAFETY: the same WIT enum, generated twice (see `code`).
-        let advice = unsafe { host::Advice::_lift(advice as u8) };
-        self.host().advise(offset, length, advice).map_err(code)
+        self.host()
+            .advise(offset, length, host_advice(advice))
+            .map_err(code)
     }
     fn sync_data(&self) -> Result<(), ErrorCode> {
         self.host().sync_data().map_err(code)
