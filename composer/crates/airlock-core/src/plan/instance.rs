@@ -1,0 +1,329 @@
+//! Planning one instance: each import is linked to a provider, granted from
+//! the host (with the type dependencies that come with it), or virtualized.
+//! Deny by default.
+
+use super::providers::{ExportIndex, find_provider};
+use super::wasi_checks::forged_functions;
+use super::{Fate, ImportPlan, InstancePlan, Problem, is_command};
+use crate::inspect::{Decoded, ItemKind};
+use crate::names::InterfaceName;
+use crate::spec::{CompositionSpec, InstanceSpec};
+use crate::wasi_deps;
+use std::collections::{BTreeMap, BTreeSet};
+use wit_parser::{InterfaceId, WorldItem};
+
+/// The plan of `inst`, whose component is `dec`; what cannot be planned goes
+/// to `problems`.
+pub(super) fn plan_instance(
+    spec: &CompositionSpec,
+    inst: &InstanceSpec,
+    dec: &Decoded,
+    exports: &ExportIndex,
+    problems: &mut BTreeSet<Problem>,
+) -> InstancePlan {
+    let mut planner = Planner {
+        spec,
+        inst,
+        dec,
+        problems,
+        virtual_keys: inst.virtuals.interfaces(),
+        fates: BTreeMap::new(),
+        reported: BTreeSet::new(),
+    };
+    let granted = planner.providers_and_grants(exports);
+    planner.close_over_dependencies(granted);
+    planner.check_virtual_values();
+    InstancePlan {
+        name: inst.name.clone(),
+        imports: planner.imports(),
+        exports: dec.exports.iter().map(|e| e.name.clone()).collect(),
+        virtual_values: inst.virtuals.summary(),
+        // An interposer's line is its library's slice, shown there.
+        slices: match inst.builtin {
+            Some(_) => Vec::new(),
+            None => inst.slices.clone(),
+        },
+    }
+}
+
+/// The state of planning one instance.
+struct Planner<'a> {
+    spec: &'a CompositionSpec,
+    inst: &'a InstanceSpec,
+    dec: &'a Decoded,
+    problems: &'a mut BTreeSet<Problem>,
+    /// The interfaces the instance's virtual values serve, with their keys.
+    virtual_keys: Vec<(&'static str, &'static str)>,
+    /// The imports decided so far: linked, granted, or types-only denials.
+    fates: BTreeMap<String, Fate>,
+    /// Imports with a problem already reported are not reported again as unsatisfied.
+    reported: BTreeSet<String>,
+}
+
+impl Planner<'_> {
+    /// Records `problem` with the import `name`, which then gets no fate.
+    fn report(&mut self, name: &str, problem: Problem) {
+        self.reported.insert(name.to_string());
+        self.problems.insert(problem);
+    }
+
+    /// 1. Providers and grants. Returns the granted interfaces.
+    fn providers_and_grants(&mut self, exports: &ExportIndex) -> Vec<(InterfaceId, String)> {
+        let (spec, inst, dec) = (self.spec, self.inst, self.dec);
+        let mut granted = Vec::new();
+        for (key, item) in &dec.resolve.worlds[dec.world].imports {
+            let name = dec.resolve.name_world_key(key);
+            let (Some(parsed), WorldItem::Interface { id, .. }) =
+                (InterfaceName::parse(&name), item)
+            else {
+                let problem = Problem::NotAnInterface {
+                    instance: inst.name.clone(),
+                    import: name.clone(),
+                };
+                self.report(&name, problem);
+                continue;
+            };
+            // An explicit deny wins over providers and grants: it carves exceptions
+            // out of wide grants (`grant = ["wasi:*"]`, `deny = ["wasi:sockets/*"]`).
+            if inst.deny.matches(&parsed) {
+                continue;
+            }
+            match find_provider(spec, inst, &parsed, exports) {
+                Ok(Some((provider, export))) => {
+                    self.fates.insert(name, Fate::Linked { provider, export });
+                }
+                Ok(None) => {
+                    if self.grant(*id, &name, &parsed) {
+                        granted.push((*id, name));
+                    }
+                }
+                Err(p) => self.report(&name, p),
+            }
+        }
+        granted
+    }
+
+    /// Grants the import `name` (interface `id`) when a grant selects it, the
+    /// allow-list permits it and it declares only WASI's own functions; true
+    /// when granted.
+    fn grant(&mut self, id: InterfaceId, name: &str, parsed: &InterfaceName) -> bool {
+        let (spec, inst, dec) = (self.spec, self.inst, self.dec);
+        let grant = inst
+            .grant
+            .find(parsed)
+            .filter(|_| !implicit_for_commands_only(spec, inst, dec, parsed));
+        let Some(grant) = grant else {
+            return false;
+        };
+        let forged = forged_functions(dec, id, parsed);
+        if !forged.is_empty() {
+            let problem = Problem::ForgedFunctions {
+                instance: inst.name.clone(),
+                import: name.to_string(),
+                functions: forged,
+            };
+            self.report(name, problem);
+            false
+        } else if spec.allow.matches(parsed) {
+            let fate = Fate::Granted {
+                grant: grant.to_string(),
+            };
+            self.fates.insert(name.to_string(), fate);
+            true
+        } else {
+            let problem = Problem::GrantNotAllowed {
+                instance: inst.name.clone(),
+                import: name.to_string(),
+                grant: grant.to_string(),
+            };
+            self.report(name, problem);
+            false
+        }
+    }
+
+    /// 2. Grants are closed over type dependencies: a granted `wasi:cli/stdout`
+    ///    hands out host `output-stream`s, so `wasi:io/streams` must be the host's too.
+    ///    Which interface uses which is taken from WASI's own WIT, not from the
+    ///    component's declared types (see `wasi_deps`); any other dependency
+    ///    must be permitted by the allow-list itself.
+    fn close_over_dependencies(&mut self, granted: Vec<(InterfaceId, String)>) {
+        let resolve = &self.dec.resolve;
+        let mut stack = granted;
+        while let Some((id, of)) = stack.pop() {
+            let user = resolve.id_of(id).and_then(|n| InterfaceName::parse(&n));
+            for dep in resolve.interface_direct_deps(id) {
+                if self.dependency(dep, &of, user.as_ref()) {
+                    stack.push((dep, of.clone()));
+                }
+            }
+        }
+    }
+
+    /// Decides `dep`, a type dependency of `user`, which a grant of `of`
+    /// brings along; true when its own dependencies must follow.
+    fn dependency(&mut self, dep: InterfaceId, of: &str, user: Option<&InterfaceName>) -> bool {
+        let (inst, dec) = (self.inst, self.dec);
+        let Some(dep_name) = dec.resolve.id_of(dep) else {
+            return false;
+        };
+        if self.fates.contains_key(&dep_name) || self.reported.contains(&dep_name) {
+            return false;
+        }
+        let Some(dep_parsed) = InterfaceName::parse(&dep_name) else {
+            return false;
+        };
+        if inst.deny.matches(&dep_parsed) {
+            let problem = Problem::DeniedDependency {
+                instance: inst.name.clone(),
+                import: dep_name.clone(),
+                of: of.to_string(),
+            };
+            self.report(&dep_name, problem);
+            return false;
+        }
+        // Only WASI's own WIT says what a type dependency is; the allow-list
+        // grants nothing to anyone, so a claim it does not back is refused.
+        let genuine = user.is_some_and(|u| wasi_deps::uses(u, &dep_parsed));
+        if genuine && wasi_deps::has_ambient_functions(&dep_parsed) {
+            // Types, not authority: `wall-clock` under `filesystem/types`
+            // gives `datetime`, not `now()`.
+            let fate = Fate::Denied {
+                reason: "types-only".into(),
+                of: Some(of.to_string()),
+                functions: BTreeMap::new(),
+            };
+            self.fates.insert(dep_name, fate);
+            true
+        } else if genuine {
+            // The host's functions reach the library as they are declared:
+            // only those WASI's own WIT has (none of them ambient, above).
+            let forged = forged_functions(dec, dep, &dep_parsed);
+            if !forged.is_empty() {
+                let problem = Problem::ForgedFunctions {
+                    instance: inst.name.clone(),
+                    import: dep_name.clone(),
+                    functions: forged,
+                };
+                self.report(&dep_name, problem);
+                return false;
+            }
+            let fate = Fate::GrantedDependency { of: of.to_string() };
+            self.fates.insert(dep_name, fate);
+            true
+        } else if user.is_some_and(|u| wasi_deps::known(u).is_some()) {
+            // Reported for every import by `forged_uses`.
+            self.reported.insert(dep_name);
+            false
+        } else {
+            let problem = Problem::UndeclaredDependency {
+                instance: inst.name.clone(),
+                import: user.map(ToString::to_string).unwrap_or_default(),
+                dependency: dep_name.clone(),
+            };
+            self.report(&dep_name, problem);
+            false
+        }
+    }
+
+    /// Virtual values only serve imports that are virtualized.
+    fn check_virtual_values(&mut self) {
+        for (name, fate) in &self.fates {
+            let Some(parsed) = InterfaceName::parse(name) else {
+                continue;
+            };
+            let Some(fate) = not_virtualized(fate) else {
+                continue;
+            };
+            let unversioned = parsed.unversioned();
+            let keys = self.virtual_keys.iter().filter(|(i, _)| *i == unversioned);
+            let mut keys: Vec<&str> = keys.map(|(_, k)| *k).collect();
+            keys.dedup();
+            for key in keys {
+                self.problems.insert(Problem::VirtualNotDenied {
+                    instance: self.inst.name.clone(),
+                    import: name.clone(),
+                    key: key.to_string(),
+                    fate: fate.clone(),
+                });
+            }
+        }
+    }
+
+    /// 3. Everything else is denied: WASI by default, other interfaces only
+    ///    when the user says so. The imports' plans, in the component's order.
+    fn imports(mut self) -> Vec<ImportPlan> {
+        let mut imports = Vec::new();
+        for item in &self.dec.imports {
+            if item.kind != ItemKind::Interface || self.reported.contains(&item.name) {
+                continue;
+            }
+            let fate = match self.fates.remove(&item.name) {
+                Some(f) => f,
+                None => match self.denial(&item.name) {
+                    Some(f) => f,
+                    None => continue,
+                },
+            };
+            imports.push(ImportPlan {
+                name: item.name.clone(),
+                family: item.family,
+                fate,
+            });
+        }
+        imports
+    }
+
+    /// The fate of an import that is neither linked nor granted: denied when
+    /// it is WASI or denied explicitly, else a problem.
+    fn denial(&mut self, name: &str) -> Option<Fate> {
+        // Not an interface: reported in step 1.
+        let parsed = InterfaceName::parse(name)?;
+        let unversioned = parsed.unversioned();
+        let is_virtual = self.virtual_keys.iter().any(|(i, _)| *i == unversioned);
+        let explicit = self.inst.deny.matches(&parsed);
+        if !parsed.is_wasi() && !explicit {
+            self.problems.insert(Problem::Unsatisfied {
+                instance: self.inst.name.clone(),
+                import: name.to_string(),
+            });
+            return None;
+        }
+        let reason = match (is_virtual, explicit) {
+            (true, _) => "virtual",
+            (false, true) => "explicit",
+            (false, false) => "default",
+        };
+        Some(Fate::Denied {
+            reason: reason.into(),
+            of: None,
+            functions: BTreeMap::new(),
+        })
+    }
+}
+
+/// Where an import that is not virtualized comes from, for a message
+/// (``granted (by `wasi:cli/*`)``); `None` for a virtualized one.
+fn not_virtualized(fate: &Fate) -> Option<String> {
+    match fate {
+        Fate::Linked { provider, .. } => Some(format!("linked to `{provider}`")),
+        Fate::Granted { grant } => Some(format!("granted (by `{grant}`)")),
+        Fate::GrantedDependency { of } => Some(format!("granted (a type dependency of `{of}`)")),
+        Fate::Denied { .. } => None,
+    }
+}
+
+/// True when `import` is granted to `inst` only by a note (the plug form's
+/// root keeping `wasi:cli/exit`) and `inst` is not a command: a library
+/// composed alone keeps nothing, not even exit.
+fn implicit_for_commands_only(
+    spec: &CompositionSpec,
+    inst: &InstanceSpec,
+    dec: &Decoded,
+    import: &InterfaceName,
+) -> bool {
+    let implicit = spec
+        .notes
+        .iter()
+        .any(|n| n.instance == inst.name && n.interface == import.unversioned());
+    implicit && !is_command(dec)
+}
