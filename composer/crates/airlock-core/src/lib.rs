@@ -1,35 +1,44 @@
 //! Airlock's core: compose WebAssembly components into one component whose
 //! only imports are the ones a policy allows.
 //!
-//! The pipeline, one module per step (see `shared/DESIGN.md`):
-//! load (`manifest`, `spec`) -> inspect -> plan -> attenuate -> virtualize ->
-//! compose -> verify (`reach`) -> report. [`pipeline`] runs them in order.
-//!
-//! No command line, registry client or runtime here: those are the `airlock`,
-//! `airlock-registry` and `airlock-host` crates.
+//! One module per stage of the pipeline, in order; [`pipeline`] runs them,
+//! each handing the next a value it does not edit. No command line, registry
+//! client or runtime here: those are the `airlock`, `airlock-registry` and
+//! `airlock-host` crates.
 
-pub mod attenuate;
-pub mod compose;
-pub mod deny;
-pub mod digest;
-pub mod error;
-pub mod inspect;
+// load: the manifest, the spec it becomes, then each instance's component.
 pub mod load;
 pub mod manifest;
-pub mod names;
-pub mod normalize;
-pub mod pipeline;
-pub mod plan;
-pub mod policy;
-pub mod preview1;
-pub mod provenance;
-pub mod reach;
-pub mod report;
 pub mod settings;
 pub mod spec;
-pub mod typos;
-pub mod verify;
+// inspect: what each component imports and exports.
+pub mod inspect;
+pub mod preview1;
+// attenuate: the slices' interposers, kept where their library uses them.
+pub mod attenuate;
+// plan: every import's fate.
+pub mod plan;
+// virtualize: the stubs that serve denied imports.
+pub mod deny;
 pub mod virtualize;
+// compose: the output bytes.
+pub mod compose;
+// verify: the output read back, independently of the plan.
+pub mod reach;
+pub mod verify;
+// report: the audit.
+pub mod report;
+
+pub mod pipeline;
+
+// Shared by several stages.
+pub mod digest;
+pub mod error;
+pub mod names;
+pub mod normalize;
+pub mod policy;
+pub mod provenance;
+pub mod typos;
 pub mod wasi_deps;
 
 #[cfg(feature = "testkit")]
