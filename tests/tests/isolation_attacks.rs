@@ -13,7 +13,7 @@
 //! the example app's telemetry library.
 
 use airlock_core::error::Error;
-use airlock_core::plan::{Fate, Problem};
+use airlock_core::plan::{DenyReason, Fate, Problem};
 use airlock_core::spec::CompositionSpec;
 use airlock_core::testkit::{component_from_wat, component_from_wit};
 use airlock_host::{HostConfig, Preopen, Session, Val};
@@ -998,8 +998,8 @@ fn case7_a_filesystem_grant_gives_the_clocks_types_not_the_time() {
     assert!(clock.contains("wasi:filesystem/types@"), "{clock}\n{audit}");
     assert!(
         matches!(fate(&composed, "telemetry", "wasi:clocks/wall-clock"),
-            Fate::Denied { ref reason, of: Some(ref of), .. }
-                if reason == "types-only" && of.starts_with("wasi:filesystem/types@")),
+            Fate::Denied { reason: DenyReason::TypesOnly, of: Some(ref of), .. }
+                if of.starts_with("wasi:filesystem/types@")),
         "{audit}"
     );
     let host = secret_host(dir.path());

@@ -11,7 +11,7 @@
 
 use airlock_core::error::Error;
 use airlock_core::inspect::Family;
-use airlock_core::plan::{Fate, ImportPlan, Problem};
+use airlock_core::plan::{DenyReason, Fate, ImportPlan, Problem};
 use airlock_core::policy::PatternSet;
 use airlock_core::spec::CompositionSpec;
 use airlock_core::verify;
@@ -169,7 +169,13 @@ fn a_03_library_composes_deny_all_with_its_families_in_the_audit() {
     // Everything denied (a library, not a program: its exit too).
     for name in SYNC_03 {
         assert!(
-            matches!(import(&composed, name).fate, Fate::Denied { ref reason, .. } if reason == "default"),
+            matches!(
+                import(&composed, name).fate,
+                Fate::Denied {
+                    reason: DenyReason::Default,
+                    ..
+                }
+            ),
             "{name}\n{audit}"
         );
     }
@@ -340,8 +346,8 @@ fn a_type_dependency_with_ambient_functions_is_types_only_on_03() {
     let audit = composed.report.to_text();
     assert!(
         matches!(import(&composed, "wasi:clocks/system-clock@").fate,
-            Fate::Denied { ref reason, of: Some(ref of), .. }
-                if reason == "types-only" && of == "wasi:clocks/timezone@0.3.0"),
+            Fate::Denied { reason: DenyReason::TypesOnly, of: Some(ref of), .. }
+                if of == "wasi:clocks/timezone@0.3.0"),
         "{audit}"
     );
     assert!(
@@ -593,8 +599,8 @@ fn resource_types_of_a_grant_stay_the_hosts_on_03() {
     );
     assert!(
         matches!(import(&composed, "wasi:clocks/system-clock@").fate,
-            Fate::Denied { ref reason, of: Some(ref of), .. }
-                if reason == "types-only" && of == "wasi:filesystem/types@0.3.0"),
+            Fate::Denied { reason: DenyReason::TypesOnly, of: Some(ref of), .. }
+                if of == "wasi:filesystem/types@0.3.0"),
         "{audit}"
     );
     verify::check(&composed.bytes, &files).unwrap();
@@ -617,8 +623,13 @@ fn a_name_lookup_grant_does_not_hand_out_socket_creation() {
         Ok(composed) => {
             let audit = composed.report.to_text();
             assert!(
-                matches!(import(&composed, "wasi:sockets/types@").fate,
-                    Fate::Denied { ref reason, .. } if reason == "types-only"),
+                matches!(
+                    import(&composed, "wasi:sockets/types@").fate,
+                    Fate::Denied {
+                        reason: DenyReason::TypesOnly,
+                        ..
+                    }
+                ),
                 "{audit}"
             );
         }

@@ -1,6 +1,6 @@
 //! Step 7: the audit, as a table for people, JSON for tools and DOT for a picture.
 
-use crate::plan::{Fate, Plan};
+use crate::plan::{DenyReason, Fate, Plan};
 use crate::verify::VerifiedImports;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -295,7 +295,10 @@ impl Report {
                             inst.name, import.name
                         );
                     }
-                    Fate::Denied { reason, .. } if reason == "virtual" => {
+                    Fate::Denied {
+                        reason: DenyReason::Virtual,
+                        ..
+                    } => {
                         virtuals.push(import.name.as_str());
                     }
                     Fate::Denied { .. } => denied.push(import.name.as_str()),
@@ -331,15 +334,19 @@ fn describe(import: &str, fate: &Fate) -> String {
         Fate::Linked { provider, export } => format!("linked to `{provider}` ({export})"),
         Fate::Granted { grant } => format!("granted (by `{grant}`)"),
         Fate::GrantedDependency { of } => format!("granted (types of `{of}`)"),
-        Fate::Denied { reason, .. } if reason == "explicit" => "denied (explicitly)".into(),
         Fate::Denied {
-            reason,
+            reason: DenyReason::Explicit,
+            ..
+        } => "denied (explicitly)".into(),
+        Fate::Denied {
+            reason: DenyReason::TypesOnly,
             of: Some(of),
             ..
-        } if reason == "types-only" => format!("types only (for `{of}`)"),
-        Fate::Denied { reason, .. } if reason == "virtual" => {
-            "virtual (values inside the output)".into()
-        }
+        } => format!("types only (for `{of}`)"),
+        Fate::Denied {
+            reason: DenyReason::Virtual,
+            ..
+        } => "virtual (values inside the output)".into(),
         Fate::Denied { .. } => "denied (by default)".into(),
     }
 }
@@ -381,8 +388,14 @@ fn summary(inst: &crate::plan::InstancePlan) -> String {
         match &import.fate {
             Fate::Granted { .. } | Fate::GrantedDependency { .. } => granted += 1,
             Fate::Linked { .. } => linked += 1,
-            Fate::Denied { reason, .. } if reason == "virtual" => virtuals += 1,
-            Fate::Denied { reason, .. } if reason == "types-only" => types_only += 1,
+            Fate::Denied {
+                reason: DenyReason::Virtual,
+                ..
+            } => virtuals += 1,
+            Fate::Denied {
+                reason: DenyReason::TypesOnly,
+                ..
+            } => types_only += 1,
             Fate::Denied { .. } => denied += 1,
         }
     }

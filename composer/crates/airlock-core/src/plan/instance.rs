@@ -4,7 +4,7 @@
 
 use super::providers::{ExportIndex, find_provider};
 use super::wasi_checks::forged_functions;
-use super::{Fate, ImportPlan, InstancePlan, Problem, is_command};
+use super::{DenyReason, Fate, ImportPlan, InstancePlan, Problem, is_command};
 use crate::inspect::{Decoded, ItemKind};
 use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
@@ -188,7 +188,7 @@ impl Planner<'_> {
             // Types, not authority: `wall-clock` under `filesystem/types`
             // gives `datetime`, not `now()`.
             let fate = Fate::Denied {
-                reason: "types-only".into(),
+                reason: DenyReason::TypesOnly,
                 of: Some(of.to_string()),
                 functions: BTreeMap::new(),
             };
@@ -289,12 +289,12 @@ impl Planner<'_> {
             return None;
         }
         let reason = match (is_virtual, explicit) {
-            (true, _) => "virtual",
-            (false, true) => "explicit",
-            (false, false) => "default",
+            (true, _) => DenyReason::Virtual,
+            (false, true) => DenyReason::Explicit,
+            (false, false) => DenyReason::Default,
         };
         Some(Fate::Denied {
-            reason: reason.into(),
+            reason,
             of: None,
             functions: BTreeMap::new(),
         })

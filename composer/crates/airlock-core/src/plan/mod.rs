@@ -86,19 +86,31 @@ pub enum Fate {
         of: String,
     },
     /// Virtualized inside the output: denied, or served by virtual values.
-    /// `functions` is filled in by the virtualizer: function name -> what a call does.
+    /// The plan leaves `functions` empty; the report fills it from the stubs.
     Denied {
-        /// Why: `default` (WASI, not granted), `explicit` (the user's `deny`),
-        /// `virtual` (the instance's virtual values serve some functions) or
-        /// `types-only` (needed only for the types of a granted interface,
-        /// `of`: the types line up, the functions are denied).
-        reason: String,
+        /// Why it is served inside the output.
+        reason: DenyReason,
         /// For `types-only`: the granted interface whose types need it.
         #[serde(skip_serializing_if = "Option::is_none")]
         of: Option<String>,
         /// Per function, the denial behaviour.
         functions: BTreeMap<String, String>,
     },
+}
+
+/// Why an import is served inside the output instead of by the host.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenyReason {
+    /// WASI that the instance is not granted.
+    Default,
+    /// The user's `deny`.
+    Explicit,
+    /// The instance's virtual values serve some of its functions.
+    Virtual,
+    /// Needed only for the types of a granted interface (`Fate::Denied`'s
+    /// `of`): the types line up, the functions are denied.
+    TypesOnly,
 }
 
 /// Plans the composition. `decoded` holds each instance's decoded component
@@ -274,17 +286,20 @@ mod tests {
         assert_eq!(lib[types], &granted("wasi:filesystem/types"));
         let dependency = Fate::GrantedDependency { of: types.into() };
         assert_eq!(lib["wasi:io/streams@0.2.12"], &dependency);
-        let denied = |reason: &str, of: Option<&str>| Fate::Denied {
-            reason: reason.into(),
+        let denied = |reason: DenyReason, of: Option<&str>| Fate::Denied {
+            reason,
             of: of.map(String::from),
             functions: BTreeMap::new(),
         };
         // The clock comes with the files' types, not with `now()`.
         assert_eq!(
             lib["wasi:clocks/wall-clock@0.2.12"],
-            &denied("types-only", Some(types))
+            &denied(DenyReason::TypesOnly, Some(types))
         );
-        assert_eq!(lib["wasi:random/random@0.2.12"], &denied("default", None));
+        assert_eq!(
+            lib["wasi:random/random@0.2.12"],
+            &denied(DenyReason::Default, None)
+        );
     }
 
     #[test]
@@ -314,7 +329,7 @@ mod tests {
         assert_eq!(plan_app("[]").unwrap_err().0, [unsatisfied]);
         let plan = plan_app(r#"["test:lib/api"]"#).unwrap();
         let explicit = Fate::Denied {
-            reason: "explicit".into(),
+            reason: DenyReason::Explicit,
             of: None,
             functions: BTreeMap::new(),
         };

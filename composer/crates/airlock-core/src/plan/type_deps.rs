@@ -404,6 +404,7 @@ fn type_refs(kind: &TypeDefKind) -> Vec<Type> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::DenyReason;
 
     fn linked(provider: &str) -> Fate {
         Fate::Linked {
@@ -420,7 +421,7 @@ mod tests {
 
     fn denied() -> Fate {
         Fate::Denied {
-            reason: "default".into(),
+            reason: DenyReason::Default,
             of: None,
             functions: BTreeMap::new(),
         }

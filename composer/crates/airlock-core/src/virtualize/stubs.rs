@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::load::Components;
-use crate::plan::{Fate, ImportPlan, Plan};
+use crate::plan::{DenyReason, Fate, ImportPlan, Plan};
 use crate::spec::CompositionSpec;
 use std::collections::BTreeMap;
 
@@ -69,7 +69,13 @@ fn names(imports: &[&ImportPlan]) -> Vec<String> {
 
 /// True for a types-only view of a type dependency.
 pub fn is_types_only(fate: &Fate) -> bool {
-    matches!(fate, Fate::Denied { reason, .. } if reason == "types-only")
+    matches!(
+        fate,
+        Fate::Denied {
+            reason: DenyReason::TypesOnly,
+            ..
+        }
+    )
 }
 
 /// The key (and instance name in the output) of an instance's types-only views.
