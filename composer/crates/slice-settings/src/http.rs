@@ -215,8 +215,10 @@ fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRul
     Ok((host.to_ascii_lowercase(), port, zeros))
 }
 
-/// Dot-separated labels of letters, digits and `-`.
-fn is_dns_name(name: &str) -> bool {
+/// Whether `name` is a DNS name as rules and requests write it:
+/// dot-separated labels (1 to 63 bytes) of ASCII letters, digits and `-`, at
+/// most 253 bytes in all (an IPv4 address is one too).
+pub fn is_dns_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
         && name.split('.').all(|label| {
