@@ -2,6 +2,7 @@
 //! and what each component instance is granted. Kebab-case keys; unknown keys
 //! are rejected with their line number (serde + toml spans).
 
+use airlock_slice_settings::{Access, StdinMode, StreamMode};
 use serde::Deserialize;
 
 /// The manifest's usual file name, found in the current folder when none is given.
@@ -123,14 +124,18 @@ pub struct ComponentSpec {
     pub env_from_host: Option<Vec<String>>,
     /// `wasi:cli/exit`: `allow` (granted) or `deny` (the default: a trap
     /// that names the call).
+    #[serde(default, deserialize_with = "keyword::option")]
     pub exit: Option<Access>,
     /// `wasi:cli/stdout`: `allow`, `discard` (writes succeed, go nowhere) or
     /// `deny` (the default: the stream is closed).
+    #[serde(default, deserialize_with = "keyword::option")]
     pub stdout: Option<StreamMode>,
     /// `wasi:cli/stderr`, as `stdout`.
+    #[serde(default, deserialize_with = "keyword::option")]
     pub stderr: Option<StreamMode>,
     /// `wasi:cli/stdin`: `allow`, `deny` (the default) or `{ fixed = "text" }`.
-    pub stdin: Option<StdinSpec>,
+    #[serde(default, deserialize_with = "stdin")]
+    pub stdin: Option<StdinMode>,
     /// Outgoing HTTP passed through for these rules only, each `METHODS
     /// AUTHORITY` (e.g. `GET *.example.com`, `GET,POST 127.0.0.1:8080`, `*
     /// api.example.com`); any other request gets `HTTP-request-denied`.
@@ -141,42 +146,98 @@ pub struct ComponentSpec {
     pub files: Option<FilesSpec>,
 }
 
-/// `allow` or `deny`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Access {
-    /// Granted from the host (the allow-list must permit it).
-    Allow,
-    /// Denied inside the output.
-    Deny,
+/// Manifest values that are keywords of `airlock-slice-settings` types, read
+/// as serde reads a unit-variant enum (same path, same messages), the word
+/// checked by the type's `FromStr`.
+mod keyword {
+    use serde::de::{self, Deserializer, EnumAccess, VariantAccess, Visitor};
+    use std::fmt;
+    use std::marker::PhantomData;
+    use std::str::FromStr;
+
+    /// A type read from one keyword: its name (for serde's messages) and words.
+    pub trait Keyword: FromStr<Err: fmt::Display> {
+        const NAME: &'static str;
+        const WORDS: &'static [&'static str];
+    }
+
+    impl Keyword for airlock_slice_settings::Access {
+        const NAME: &'static str = "Access";
+        const WORDS: &'static [&'static str] = &airlock_slice_settings::Access::WORDS;
+    }
+
+    impl Keyword for airlock_slice_settings::StreamMode {
+        const NAME: &'static str = "StreamMode";
+        const WORDS: &'static [&'static str] = &airlock_slice_settings::StreamMode::WORDS;
+    }
+
+    struct Words<T>(PhantomData<T>);
+
+    impl<'de, T: Keyword> Visitor<'de> for Words<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "enum {}", T::NAME)
+        }
+        fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<T, A::Error> {
+            // The word is checked where serde's derive checks it (inside
+            // `variant_seed`), so the message points at the same place.
+            let (value, unit) = data.variant_seed(Word(PhantomData))?;
+            unit.unit_variant()?;
+            Ok(value)
+        }
+    }
+
+    /// The variant's word, parsed by `T`.
+    struct Word<T>(PhantomData<T>);
+
+    impl<'de, T: Keyword> de::DeserializeSeed<'de> for Word<T> {
+        type Value = T;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+            d.deserialize_identifier(self)
+        }
+    }
+
+    impl<'de, T: Keyword> Visitor<'de> for Word<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("variant identifier")
+        }
+        fn visit_str<E: de::Error>(self, word: &str) -> Result<T, E> {
+            word.parse().map_err(E::custom)
+        }
+    }
+
+    /// One keyword.
+    pub fn one<'de, D: Deserializer<'de>, T: Keyword>(d: D) -> Result<T, D::Error> {
+        d.deserialize_enum(T::NAME, T::WORDS, Words(PhantomData))
+    }
+
+    /// One keyword, for an optional key (`#[serde(default)]` covers its absence).
+    pub fn option<'de, D: Deserializer<'de>, T: Keyword>(d: D) -> Result<Option<T>, D::Error> {
+        one(d).map(Some)
+    }
 }
 
-/// What an output stream (stdout, stderr) may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StreamMode {
-    /// The host's stream (the allow-list must permit it).
-    Allow,
-    /// Writes succeed and go nowhere.
-    Discard,
-    /// Writes fail: the stream is closed.
-    Deny,
-}
-
-/// `stdin = "allow" | "deny" | { fixed = "text" }`
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// `stdin = "allow" | "deny" | { fixed = "text" }` (the shape only; the
+/// `expecting` text is `airlock_slice_settings::stdio::STDIN_EXPECTED`,
+/// which serde's attribute cannot name).
+#[derive(Deserialize)]
 #[serde(
     untagged,
     expecting = "expected `allow`, `deny` or `{ fixed = \"text\" }`"
 )]
-pub enum StdinSpec {
-    /// The host's stdin, or a closed one.
-    Access(Access),
-    /// These bytes, then end of stream.
-    Fixed {
-        /// The text stdin yields.
-        fixed: String,
-    },
+enum StdinSpec {
+    Access(#[serde(deserialize_with = "keyword::one")] Access),
+    Fixed { fixed: String },
+}
+
+fn stdin<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<StdinMode>, D::Error> {
+    StdinSpec::deserialize(d).map(|s| {
+        Some(match s {
+            StdinSpec::Access(a) => a.into(),
+            StdinSpec::Fixed { fixed } => StdinMode::Fixed(fixed),
+        })
+    })
 }
 
 /// `sockets = { connect = ["127.0.0.1:8080"], bind = [] }`
@@ -313,6 +374,54 @@ deny = ["demo:kv/store"]
             m.components["stats"].path.as_deref(),
             Some(Path::new("stats.wasm"))
         );
+    }
+
+    /// The slice keywords read through `airlock-slice-settings` say what
+    /// serde's derived enums said, at the value's line.
+    #[test]
+    fn slice_keywords_are_read_by_the_settings_types() {
+        let spec = |keys: &str| {
+            let text = format!("[components.app]\npath = \"a.wasm\"\n{keys}\n");
+            Manifest::parse(&text, Path::new("m.toml"))
+                .map(|mut m| m.components.remove("app").unwrap())
+        };
+        let c = spec(
+            "exit = \"allow\"\nstdout = \"discard\"\nstderr = \"deny\"\nstdin = { fixed = \"x\" }",
+        )
+        .unwrap();
+        assert_eq!(c.exit, Some(Access::Allow));
+        assert_eq!(
+            (c.stdout, c.stderr),
+            (Some(StreamMode::Discard), Some(StreamMode::Deny))
+        );
+        assert_eq!(c.stdin, Some(StdinMode::Fixed("x".into())));
+        assert_eq!(
+            spec("stdin = \"deny\"").unwrap().stdin,
+            Some(StdinMode::Deny)
+        );
+        let c = spec("").unwrap();
+        assert_eq!((c.exit, c.stdout, c.stdin), (None, None, None));
+        for (keys, says) in [
+            (
+                "exit = \"maybe\"",
+                "unknown variant `maybe`, expected `allow` or `deny`",
+            ),
+            (
+                "stdout = \"ALLOW\"",
+                "unknown variant `ALLOW`, expected one of `allow`, `discard`, `deny`",
+            ),
+            ("stderr = 1", "wanted string or table"),
+            (
+                "stdin = \"discard\"",
+                airlock_slice_settings::stdio::STDIN_EXPECTED,
+            ),
+        ] {
+            let err = spec(keys).unwrap_err().to_string();
+            assert!(
+                err.contains(says) && err.contains("line 3"),
+                "{keys}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -1,22 +1,14 @@
 //! The offset-clock interposer: exports `wasi:clocks/wall-clock` as the
 //! host's wall clock shifted by a fixed number of seconds. Settings
-//! (`airlock:interpose/config`): `offset SECONDS` (signed).
+//! (`airlock:interpose/config`): `offset SECONDS` (signed;
+//! [`airlock_slice_settings::ClockSettings`], the type the composer writes it
+//! with).
 
 #![cfg_attr(target_family = "wasm", no_std)]
 
 extern crate alloc;
 
-use alloc::string::String;
 use guest_rt as _;
-
-/// The offset in the settings (0 when absent or malformed).
-pub fn offset(lines: &[String]) -> i64 {
-    lines
-        .iter()
-        .find_map(|l| l.strip_prefix("offset "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// `seconds` shifted by `offset`, saturating at the ends of the range (a
 /// datetime before the epoch cannot be expressed).
@@ -33,6 +25,7 @@ mod bindings {
     });
 
     use airlock::interpose::config;
+    use airlock_slice_settings::ClockSettings;
     use exports::wasi::clocks::wall_clock::{Datetime, Guest};
     use wasi::clocks::wall_clock as host;
 
@@ -43,7 +36,10 @@ mod bindings {
         fn now() -> Datetime {
             let now = host::now();
             Datetime {
-                seconds: super::shift(now.seconds, super::offset(&config::get())),
+                seconds: super::shift(
+                    now.seconds,
+                    ClockSettings::from_lines(&config::get()).offset,
+                ),
                 nanoseconds: now.nanoseconds,
             }
         }
@@ -63,12 +59,9 @@ mod bindings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
 
     #[test]
     fn offsets_shift_both_ways_and_saturate() {
-        assert_eq!(offset(&["offset -60".to_string()]), -60);
-        assert_eq!(offset(&[]), 0);
         assert_eq!(shift(1000, 3600), 4600);
         assert_eq!(shift(1000, -60), 940);
         assert_eq!(shift(10, -60), 0);

@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+use airlock_slice_settings::EmbedLine;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -39,8 +40,9 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Parses the settings (`as NAME`, `dir PATH`, `file BASE64 PATH`);
-    /// malformed lines are skipped (the composer writes them).
+    /// Reads the settings ([`EmbedLine`]s: `as NAME`, `dir PATH`, `file
+    /// BASE64 PATH`); malformed lines are skipped (the composer writes them
+    /// with the same type).
     pub fn parse(lines: &[String]) -> Tree {
         let mut tree = Tree {
             name: "/".to_string(),
@@ -48,22 +50,15 @@ impl Tree {
         };
         tree.nodes.insert(String::new(), Node::Dir);
         for line in lines {
-            let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match verb {
-                "as" => tree.name = rest.to_string(),
-                "dir" => {
-                    tree.nodes.insert(rest.to_string(), Node::Dir);
+            match line.parse::<EmbedLine>() {
+                Ok(EmbedLine::As(name)) => tree.name = name.into(),
+                Ok(EmbedLine::Dir(path)) => {
+                    tree.nodes.insert(path, Node::Dir);
                 }
-                "file" => {
-                    let Some((data, path)) = rest.split_once(' ') else {
-                        continue;
-                    };
-                    if let Some(bytes) = base64(data) {
-                        tree.nodes
-                            .insert(path.to_string(), Node::File(bytes.into()));
-                    }
+                Ok(EmbedLine::File { data, path }) => {
+                    tree.nodes.insert(path, Node::File(data.into()));
                 }
-                _ => {}
+                Err(_) => {}
             }
         }
         tree
@@ -89,39 +84,6 @@ impl Tree {
             })
             .collect()
     }
-}
-
-/// Standard base64 (with padding) to bytes; `None` when malformed.
-pub fn base64(text: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for chunk in bytes.chunks(4) {
-        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &chunk[..4 - pad] {
-            n = n << 6 | value(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let three = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&three[..3 - pad]);
-    }
-    Some(out)
 }
 
 /// The next `len` bytes of `total` from `pos` (at least one), or `None` at the end.
@@ -156,16 +118,6 @@ mod tests {
 
     fn v(parts: &[&str]) -> Vec<String> {
         parts.iter().map(|p| p.to_string()).collect()
-    }
-
-    #[test]
-    fn base64_round_trips_every_padding() {
-        assert_eq!(base64("aGk=").unwrap(), b"hi");
-        assert_eq!(base64("aGkh").unwrap(), b"hi!");
-        assert_eq!(base64("aA==").unwrap(), b"h");
-        assert_eq!(base64("").unwrap(), b"");
-        assert_eq!(base64("a"), None);
-        assert_eq!(base64("a*=="), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The `files` interposer: exports `wasi:filesystem/types` and `preopens`
 //! built on the host's, with ONE preopen whose root is a subtree of a host
 //! preopen. Settings (`airlock:interpose/config`): `dir PATH`, `as NAME`,
-//! `read-only BOOL` (see `wit/interpose/files.wit`).
+//! `read-only BOOL` (see `wit/interpose/files.wit`), read by
+//! [`airlock_slice_settings::FilesSettings`], the type the composer writes
+//! them with.
 //!
 //! Every path a library passes is reduced to components under the narrowed
 //! root ([`path::normalize`]: absolute paths and `..` above the root are

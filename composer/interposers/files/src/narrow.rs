@@ -33,7 +33,8 @@ use crate::bindings::exports::wasi::filesystem::types::{
 use crate::bindings::wasi::filesystem::preopens as host_preopens;
 use crate::bindings::wasi::filesystem::types as host;
 use crate::bindings::wasi::io::error::Error;
-use crate::path::{self, Refusal, Settings};
+use crate::path::{self, Refusal};
+use airlock_slice_settings::FilesSettings as Settings;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -571,19 +572,19 @@ impl PreopensGuest for Component {
     /// The narrowed root alone, opened from the host preopen it lies under;
     /// nothing when there is none (or the way there is not a plain directory).
     fn get_directories() -> Vec<(Descriptor, String)> {
-        let Some(settings) = Settings::parse(&config::get()) else {
+        let Some(settings) = Settings::from_lines(&config::get()) else {
             return Vec::new();
         };
         let Some(dir) = open_root(&settings) else {
             return Vec::new();
         };
         let walk = match dir.get_flags() {
-            Ok(flags) if !settings.read_only => flags & dir_flags(false),
+            Ok(flags) if !settings.access.is_read_only() => flags & dir_flags(false),
             _ => dir_flags(true),
         };
         let root = Rc::new(Root {
             dir,
-            read_only: settings.read_only,
+            read_only: settings.access.is_read_only(),
             walk,
         });
         let desc = Descriptor::new(Desc {
@@ -591,7 +592,7 @@ impl PreopensGuest for Component {
             root,
             path: Vec::new(),
         });
-        alloc::vec![(desc, settings.name)]
+        alloc::vec![(desc, settings.name.into())]
     }
 }
 
@@ -599,7 +600,7 @@ impl PreopensGuest for Component {
 /// a time, following no symlink: changeable when the slice is writable and
 /// the host permits it, else for reading.
 fn open_root(settings: &Settings) -> Option<host::Descriptor> {
-    let writable = (!settings.read_only)
+    let writable = (!settings.access.is_read_only())
         .then(|| open_with(settings, dir_flags(false)))
         .flatten();
     writable.or_else(|| open_with(settings, dir_flags(true)))
@@ -608,7 +609,7 @@ fn open_root(settings: &Settings) -> Option<host::Descriptor> {
 fn open_with(settings: &Settings, flags: host::DescriptorFlags) -> Option<host::Descriptor> {
     let mut preopens = host_preopens::get_directories();
     let names: Vec<String> = preopens.iter().map(|(_, n)| n.clone()).collect();
-    let (index, below) = path::host_preopen(&settings.dir, &names)?;
+    let (index, below) = path::host_preopen(settings.dir.as_str(), &names)?;
     let mut dir = preopens.swap_remove(index).0;
     drop(preopens);
     for name in below {

@@ -120,43 +120,6 @@ pub fn host_preopen<'a>(dir: &'a str, names: &[String]) -> Option<(usize, Vec<&'
     best.map(|(i, len)| (i, want[len..].to_vec()))
 }
 
-/// The parsed settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// The narrowed directory (a guest path of the host).
-    pub dir: String,
-    /// The preopen name the library sees.
-    pub name: String,
-    /// Refuse every write.
-    pub read_only: bool,
-}
-
-impl Settings {
-    /// Parses the settings lines (`dir PATH`, `as NAME`, `read-only BOOL`).
-    /// Read-only unless `read-only false` says otherwise; without `dir` the
-    /// library sees no preopen at all.
-    pub fn parse(lines: &[String]) -> Option<Settings> {
-        let mut dir = None;
-        let mut name = None;
-        let mut read_only = true;
-        for line in lines {
-            let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match verb {
-                "dir" => dir = Some(rest.to_string()),
-                "as" => name = Some(rest.to_string()),
-                "read-only" => read_only = rest != "false",
-                _ => {}
-            }
-        }
-        let dir = dir?;
-        Some(Settings {
-            name: name.unwrap_or_else(|| dir.clone()),
-            dir,
-            read_only,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,14 +207,5 @@ mod tests {
         assert_eq!(host_preopen("data/a", &names), Some((3, vec!["a"])));
         assert_eq!(host_preopen("/docs/../etc", &names), None);
         assert_eq!(host_preopen("/docs", &v(&["/docs/public"])), None);
-    }
-
-    #[test]
-    fn settings_default_to_read_only_and_the_dir_name() {
-        let s = Settings::parse(&v(&["dir /docs/public"])).unwrap();
-        assert_eq!((s.name.as_str(), s.read_only), ("/docs/public", true));
-        let s = Settings::parse(&v(&["dir /d", "as /data", "read-only false"])).unwrap();
-        assert_eq!((s.name.as_str(), s.read_only), ("/data", false));
-        assert_eq!(Settings::parse(&v(&["as /x"])), None);
     }
 }

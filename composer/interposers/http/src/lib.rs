@@ -26,8 +26,9 @@ mod bindings {
         generate_all,
     });
 
-    use super::rules::{Rules, Scheme, host_header_ok};
+    use super::rules::{self, Scheme, host_header_ok};
     use airlock::interpose::config;
+    use airlock_slice_settings::HttpSettings;
     use core::sync::atomic::AtomicPtr;
     use exports::wasi::http::outgoing_handler::Guest;
     use wasi::http::outgoing_handler as host;
@@ -40,9 +41,9 @@ mod bindings {
     struct Component;
 
     /// The rules, read once per instance: they are fixed in the output.
-    fn rules() -> &'static Rules {
-        static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());
-        guest_rt::once(&RULES, || Rules::parse(&config::get()))
+    fn settings() -> &'static HttpSettings {
+        static RULES: AtomicPtr<HttpSettings> = AtomicPtr::new(core::ptr::null_mut());
+        guest_rt::once(&RULES, || HttpSettings::from_lines(&config::get()))
     }
 
     fn method_name(m: &Method) -> &str {
@@ -79,10 +80,14 @@ mod bindings {
             };
             let method = request.method();
             let authority = request.authority();
-            let allowed = rules().allows(method_name(&method), scheme, authority.as_deref())
-                && authority
-                    .as_deref()
-                    .is_some_and(|a| host_header_ok(a, &request.headers().get("host")));
+            let allowed = rules::allows(
+                settings(),
+                method_name(&method),
+                scheme,
+                authority.as_deref(),
+            ) && authority
+                .as_deref()
+                .is_some_and(|a| host_header_ok(a, &request.headers().get("host")));
             if !allowed {
                 // Dropping `request` here frees it; the host never sees it sent.
                 return Err(ErrorCode::HttpRequestDenied);

@@ -8,14 +8,13 @@
 //!
 //! which fail with `access-denied` without reaching the host. Settings
 //! (`airlock:interpose/config`), one per entry: `connect ADDRESS`, `bind
-//! ADDRESS` (see [`rules`]). UDP and name lookup are not served here: the
+//! ADDRESS` ([`airlock_slice_settings::SocketsSettings`], the types the
+//! composer writes them with). UDP and name lookup are not served here: the
 //! composer leaves them denied.
 
 #![cfg_attr(target_family = "wasm", no_std)]
 
 extern crate alloc;
-
-pub mod rules;
 
 use guest_rt as _;
 
@@ -27,8 +26,8 @@ mod bindings {
         generate_all,
     });
 
-    use super::rules::Rules;
     use airlock::interpose::config;
+    use airlock_slice_settings::SocketsSettings as Rules;
     use core::cell::Cell;
     use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     use core::sync::atomic::AtomicPtr;
@@ -45,7 +44,7 @@ mod bindings {
     /// The rules, read once per instance: they are fixed in the output.
     fn rules() -> &'static Rules {
         static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());
-        guest_rt::once(&RULES, || Rules::parse(&config::get()))
+        guest_rt::once(&RULES, || Rules::from_lines(&config::get()))
     }
 
     fn ip_port(address: &IpSocketAddress) -> (IpAddr, u16) {

@@ -2,8 +2,10 @@
 //! `stderr` per stream (the host's, discarding, closed, or fixed bytes), and
 //! the `wasi:io` resources behind them. Settings (`airlock:interpose/config`),
 //! one per entry: `stdout MODE`, `stderr MODE` (`allow`, `discard`, `deny`),
-//! `stdin allow`, `stdin deny`, `stdin fixed TEXT`, `monotonic allow`. A
-//! stream not named is closed, the monotonic clock denied: when in doubt, deny.
+//! `stdin allow`, `stdin deny`, `stdin fixed TEXT`, `monotonic allow`
+//! ([`airlock_slice_settings::StdioSettings`], the types the composer writes
+//! them with). A stream not named is closed, the monotonic clock denied: when
+//! in doubt, deny.
 //!
 //! A discarding or fixed stream is not a host stream, so the library's
 //! `wasi:io/streams` (and `poll`, `error`) are this component's: each resource
@@ -14,78 +16,9 @@
 
 extern crate alloc;
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 use guest_rt as _;
-
-/// What an output stream (stdout, stderr) does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OutMode {
-    /// The host's stream.
-    Allow,
-    /// Writes succeed and go nowhere.
-    Discard,
-    /// Closed: every write fails with `closed`.
-    #[default]
-    Deny,
-}
-
-/// What stdin yields.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum InMode {
-    /// The host's stdin.
-    Allow,
-    /// Closed: end of stream at once.
-    #[default]
-    Deny,
-    /// These bytes, then end of stream.
-    Fixed(Vec<u8>),
-}
-
-/// The parsed settings.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Settings {
-    /// Standard output.
-    pub stdout: OutMode,
-    /// Standard error.
-    pub stderr: OutMode,
-    /// Standard input.
-    pub stdin: InMode,
-    /// The host's monotonic clock (else zero, and pollables ready at once).
-    pub monotonic: bool,
-}
-
-impl Settings {
-    /// Parses the settings lines. Unknown lines and modes are ignored, which
-    /// leaves the stream closed (the composer writes the lines).
-    pub fn parse(lines: &[String]) -> Settings {
-        let mut s = Settings::default();
-        for line in lines {
-            let (stream, rest) = line.split_once(' ').unwrap_or((line, ""));
-            let out = |mode: &str| match mode {
-                "allow" => OutMode::Allow,
-                "discard" => OutMode::Discard,
-                _ => OutMode::Deny,
-            };
-            match stream {
-                "stdout" => s.stdout = out(rest),
-                "stderr" => s.stderr = out(rest),
-                "monotonic" => s.monotonic = rest == "allow",
-                "stdin" => {
-                    s.stdin = match rest.split_once(' ') {
-                        Some(("fixed", text)) => InMode::Fixed(text.as_bytes().to_vec()),
-                        None if rest == "fixed" => InMode::Fixed(Vec::new()),
-                        None if rest == "allow" => InMode::Allow,
-                        _ => InMode::Deny,
-                    }
-                }
-                _ => {}
-            }
-        }
-        s
-    }
-}
 
 /// The next read of at most `len` bytes from fixed contents of `total` bytes,
 /// `pos` bytes in: the range to return, or `None` at the end (the stream is
@@ -135,7 +68,8 @@ mod guest {
     use super::bindings::wasi::cli as host_cli;
     use super::bindings::wasi::clocks::monotonic_clock as host_clock;
     use super::bindings::wasi::io::{error as host_error, poll as host_poll, streams as host};
-    use super::{DISCARD_PERMIT, InMode, OutMode, Settings, next_chunk, ready_without_host};
+    use super::{DISCARD_PERMIT, next_chunk, ready_without_host};
+    use airlock_slice_settings::{StdinMode, StdioSettings as Settings, StreamMode};
     use alloc::string::String;
     use alloc::vec::Vec;
     use core::sync::atomic::{AtomicUsize, Ordering};
@@ -148,7 +82,7 @@ mod guest {
     static FIXED_POS: AtomicUsize = AtomicUsize::new(0);
 
     fn settings() -> Settings {
-        Settings::parse(&config::get())
+        Settings::from_lines(&config::get())
     }
 
     /// An error of a host stream (streams served here only ever close).
@@ -278,11 +212,11 @@ mod guest {
     }
 
     impl Out {
-        fn open(mode: OutMode, host: impl FnOnce() -> host::OutputStream) -> Out {
+        fn open(mode: StreamMode, host: impl FnOnce() -> host::OutputStream) -> Out {
             match mode {
-                OutMode::Allow => Out::Host(host()),
-                OutMode::Discard => Out::Discard,
-                OutMode::Deny => Out::Closed,
+                StreamMode::Allow => Out::Host(host()),
+                StreamMode::Discard => Out::Discard,
+                StreamMode::Deny => Out::Closed,
             }
         }
 
@@ -406,9 +340,9 @@ mod guest {
     impl stdin::Guest for Component {
         fn get_stdin() -> InputStream {
             InputStream::new(match settings().stdin {
-                InMode::Allow => In::Host(host_cli::stdin::get_stdin()),
-                InMode::Fixed(bytes) => In::Fixed(bytes),
-                InMode::Deny => In::Closed,
+                StdinMode::Allow => In::Host(host_cli::stdin::get_stdin()),
+                StdinMode::Fixed(text) => In::Fixed(text.into_bytes()),
+                StdinMode::Deny => In::Closed,
             })
         }
     }
@@ -449,41 +383,6 @@ mod guest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
-
-    fn s(lines: &[&str]) -> Settings {
-        Settings::parse(&lines.iter().map(|l| l.to_string()).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn streams_default_to_closed() {
-        assert_eq!(s(&[]), Settings::default());
-        assert_eq!(Settings::default().stdout, OutMode::Deny);
-        assert_eq!(Settings::default().stdin, InMode::Deny);
-        // Unknown modes close the stream rather than open it.
-        let odd = s(&["stdout ALLOW", "stderr yes", "stdin fixd x"]);
-        assert_eq!(odd, Settings::default());
-    }
-
-    #[test]
-    fn parses_each_mode_and_keeps_fixed_text_whole() {
-        let settings = s(&[
-            "stdout discard",
-            "stderr allow",
-            "stdin fixed hello world\nsecond line ",
-        ]);
-        assert_eq!(settings.stdout, OutMode::Discard);
-        assert_eq!(settings.stderr, OutMode::Allow);
-        assert_eq!(
-            settings.stdin,
-            InMode::Fixed(b"hello world\nsecond line ".to_vec())
-        );
-        assert_eq!(s(&["stdin allow"]).stdin, InMode::Allow);
-        assert!(s(&["monotonic allow"]).monotonic);
-        assert!(!s(&["monotonic yes"]).monotonic);
-        assert_eq!(s(&["stdin fixed"]).stdin, InMode::Fixed(Vec::new()));
-        assert_eq!(s(&["stdin fixed "]).stdin, InMode::Fixed(Vec::new()));
-    }
 
     #[test]
     fn fixed_bytes_then_end_of_stream() {

@@ -1,31 +1,34 @@
 //! `clock = "offset:+SECONDS"`: the host's wall clock, shifted by a fixed
 //! number of seconds (a frozen clock, `frozen:...`, is a virtual value and
-//! needs no host; see `virtualize::virtuals`). Settings: `offset SECONDS`.
+//! needs no host; see `virtualize::virtuals`). Both forms are
+//! [`airlock_slice_settings::Clock`]s. Settings: `offset SECONDS`.
 
 use super::{Interposer, SliceError, Slices};
 use crate::manifest::ComponentSpec;
+use airlock_slice_settings::{Clock, ClockSettings, Slice, SliceKind};
 
 /// `composer/interposers/clock`, prebuilt (`just interposers`).
 const WASM: &[u8] = include_bytes!("../../../../interposers/clock.wasm");
 
 pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError> {
-    let Some(offset) = c.clock.as_deref().and_then(|c| c.strip_prefix("offset:")) else {
+    let Some(text) = c.clock.as_deref().filter(|t| Clock::is_offset_text(t)) else {
         return Ok(());
     };
-    let seconds: i64 = offset.trim().parse().map_err(|_| {
-        SliceError::new(
-            "clock",
-            format!("`offset:{offset}` needs a whole number of seconds, e.g. `offset:+3600` or `offset:-60`"),
-        )
-    })?;
+    let offset = match text.parse::<Clock>() {
+        Ok(Clock::Offset(offset)) => offset,
+        // Not reached: `offset:` texts parse as offsets or not at all.
+        Ok(Clock::Frozen(_)) => return Ok(()),
+        Err(e) => return Err(SliceError::new("clock", e.to_string())),
+    };
+    let settings = ClockSettings { offset };
     out.interposers.push(Interposer {
-        kind: "clock",
+        kind: SliceKind::Clock.as_str(),
         wasm: WASM,
         wires: vec!["wasi:clocks/wall-clock"],
         grants: vec!["wasi:clocks/wall-clock"],
         library_grants: Vec::new(),
-        config: vec![format!("offset {seconds}")],
-        summary: format!("clock host wall clock {seconds:+} s"),
+        config: settings.lines(),
+        summary: Slice::Clock(settings).to_string(),
     });
     Ok(())
 }

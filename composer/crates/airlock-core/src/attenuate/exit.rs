@@ -3,18 +3,16 @@
 //! continuing after a refused exit would be wrong).
 
 use super::Slices;
-use crate::manifest::{Access, ComponentSpec};
+use crate::manifest::ComponentSpec;
+use airlock_slice_settings::{Access, Slice};
 
 pub(super) fn add(c: &ComponentSpec, out: &mut Slices) {
-    match c.exit {
-        Some(Access::Allow) => {
-            out.grants.push(("wasi:cli/exit", "exit"));
-            out.summary.push("exit allowed".into());
-        }
-        Some(Access::Deny) => {
-            out.denies.push(("wasi:cli/exit", "exit"));
-            out.summary.push("exit denied (traps)".into());
-        }
-        None => {}
+    let Some(access) = c.exit else {
+        return;
+    };
+    match access {
+        Access::Allow => out.grants.push(("wasi:cli/exit", "exit")),
+        Access::Deny => out.denies.push(("wasi:cli/exit", "exit")),
     }
+    out.summary.push(Slice::Exit(access).to_string());
 }

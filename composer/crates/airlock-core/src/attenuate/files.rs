@@ -23,9 +23,13 @@
 //! refused. Settings: `as NAME`, `dir PATH`, `file BASE64 PATH`.
 
 use super::{Interposer, SliceError, Slices};
-use crate::manifest::{ComponentSpec, FilesSpec, StdinSpec, StreamMode};
+use crate::manifest::{ComponentSpec, FilesSpec};
 use crate::names::InterfaceName;
 use crate::policy::Pattern;
+use airlock_slice_settings::{
+    Clock, EmbedLine, FilesSettings, PathError, PreopenName, Slice, SliceKind, StdinMode,
+    StreamMode,
+};
 use std::path::Path;
 
 /// `composer/interposers/files`, prebuilt (`just interposers`).
@@ -99,29 +103,23 @@ pub(super) fn add(c: &ComponentSpec, base: &Path, out: &mut Slices) -> Result<()
 
 /// (b) the narrowed host preopen.
 fn narrow(files: &FilesSpec, dir: &str, out: &mut Slices) -> Result<(), SliceError> {
-    check_path("dir", dir)?;
-    let name = files.as_name.clone().unwrap_or_else(|| dir.to_string());
-    check_path("as", &name)?;
-    let read_only = files.read_only.unwrap_or(true);
-    let mode = if read_only { "read-only" } else { "read-write" };
+    let settings = FilesSettings::from_manifest(dir, files.as_name.as_deref(), files.read_only)
+        .map_err(bad_path)?;
     out.interposers.push(Interposer {
-        kind: "files",
+        kind: SliceKind::Files.as_str(),
         wasm: WASM,
         wires: WIRES.to_vec(),
         grants: WIRES.to_vec(),
         library_grants: SHARED.to_vec(),
-        config: vec![
-            format!("dir {dir}"),
-            format!("as {name}"),
-            format!("read-only {read_only}"),
-        ],
-        summary: if name == dir {
-            format!("files {dir} ({mode})")
-        } else {
-            format!("files {dir} as {name} ({mode})")
-        },
+        config: settings.lines(),
+        summary: Slice::Files(settings).to_string(),
     });
     Ok(())
+}
+
+/// `dir` or `as` is not a plain guest path.
+fn bad_path(e: PathError) -> SliceError {
+    SliceError::new("files", e.to_string())
 }
 
 /// (a) an embedded directory.
@@ -145,9 +143,13 @@ fn embedded(
         ));
     }
     refuse_host_io(c)?;
-    let name = files.as_name.clone().unwrap_or_else(|| "/".to_string());
-    check_path("as", &name)?;
-    let mut config = vec![format!("as {name}")];
+    let name: PreopenName = files
+        .as_name
+        .as_deref()
+        .unwrap_or("/")
+        .parse()
+        .map_err(bad_path)?;
+    let mut config = vec![EmbedLine::As(name.clone()).to_string()];
     let mut total = 0u64;
     let mut counts = (0usize, 0usize);
     walk(dir, "", &mut config, &mut total, &mut counts)?;
@@ -157,23 +159,25 @@ fn embedded(
     let frozen = c
         .clock
         .as_deref()
-        .is_some_and(|c| !c.starts_with("offset:"));
+        .is_some_and(|t| !Clock::is_offset_text(t));
     if !frozen {
         wires.push(MONOTONIC);
     }
+    let summary = Slice::FilesEmbedded {
+        from: written.display().to_string(),
+        name,
+        files: counts.0,
+        directories: counts.1,
+        bytes: total,
+    };
     out.interposers.push(Interposer {
-        kind: "files",
+        kind: SliceKind::Files.as_str(),
         wasm: EMBED_WASM,
         wires,
         grants: Vec::new(),
         library_grants: Vec::new(),
         config,
-        summary: format!(
-            "files embedded from `{}` as {name} (files: {}, directories: {}, {total} bytes, read-only)",
-            written.display(),
-            counts.0,
-            counts.1
-        ),
+        summary: summary.to_string(),
     });
     Ok(())
 }
@@ -212,7 +216,7 @@ fn walk(
         let kind = entry.file_type().map_err(|e| io(e, &path))?;
         if kind.is_dir() {
             counts.1 += 1;
-            config.push(format!("dir {rel}"));
+            config.push(EmbedLine::Dir(rel.clone()).to_string());
             walk(&path, &rel, config, total, counts)?;
         } else if kind.is_file() {
             let bytes = std::fs::read(&path).map_err(|e| io(e, &path))?;
@@ -228,7 +232,13 @@ fn walk(
                 ));
             }
             counts.0 += 1;
-            config.push(format!("file {} {rel}", base64(&bytes)));
+            config.push(
+                EmbedLine::File {
+                    data: bytes,
+                    path: rel,
+                }
+                .to_string(),
+            );
         } else {
             return Err(SliceError::new(
                 "files",
@@ -242,37 +252,13 @@ fn walk(
     Ok(())
 }
 
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The embed interposer serves the library's `wasi:io`: anything handing it
 /// host streams or pollables cannot be combined with it.
 fn refuse_host_io(c: &ComponentSpec) -> Result<(), SliceError> {
-    use crate::manifest::Access;
     let allowed = [
         (c.stdout == Some(StreamMode::Allow), "stdout = \"allow\""),
         (c.stderr == Some(StreamMode::Allow), "stderr = \"allow\""),
-        (
-            c.stdin == Some(StdinSpec::Access(Access::Allow)),
-            "stdin = \"allow\"",
-        ),
+        (c.stdin == Some(StdinMode::Allow), "stdin = \"allow\""),
         (c.http.is_some(), "http"),
         (c.sockets.is_some(), "sockets"),
     ];
@@ -307,24 +293,6 @@ fn refuse_host_io(c: &ComponentSpec) -> Result<(), SliceError> {
     Ok(())
 }
 
-/// A guest path: not empty, no `..` (the root is fixed at build time), no
-/// NUL or line breaks (settings are lines).
-fn check_path(key: &str, path: &str) -> Result<(), SliceError> {
-    let bad = path.is_empty()
-        || path.chars().any(|c| c == '\0' || c == '\n' || c == '\r')
-        || path.split('/').any(|p| p == "..");
-    if bad {
-        return Err(SliceError::new(
-            "files",
-            format!(
-                "`{key} = \"{}\"` is not a plain directory path (no `..`, not empty)",
-                path.escape_debug()
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Combinations the slice cannot serve: a direct grant of the filesystem
 /// (it would bypass the interposer), or a stdio interposer (it serves the
 /// library's `wasi:io` itself, so host file streams could not pass).
@@ -349,7 +317,7 @@ fn refuse_conflicts(c: &ComponentSpec) -> Result<(), SliceError> {
     }
     let stdio_interposed = c.stdout == Some(StreamMode::Discard)
         || c.stderr == Some(StreamMode::Discard)
-        || matches!(c.stdin, Some(StdinSpec::Fixed { .. }));
+        || matches!(c.stdin, Some(StdinMode::Fixed(_)));
     if stdio_interposed {
         return Err(SliceError::new(
             "files",
@@ -358,27 +326,4 @@ fn refuse_conflicts(c: &ComponentSpec) -> Result<(), SliceError> {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_pads_as_the_embed_interposer_reads_it() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"h"), "aA==");
-        assert_eq!(base64(b"hi"), "aGk=");
-        assert_eq!(base64(b"hi!"), "aGkh");
-        assert_eq!(base64(&[0xff, 0xfe, 0x00, 0x01]), "//4AAQ==");
-    }
-
-    #[test]
-    fn guest_paths_must_be_plain() {
-        assert!(check_path("dir", "/docs/public").is_ok());
-        for bad in ["", "/docs/../etc", "..", "a\0b", "a\nb"] {
-            let err = check_path("dir", bad).unwrap_err();
-            assert_eq!(err.key, "files");
-        }
-    }
 }

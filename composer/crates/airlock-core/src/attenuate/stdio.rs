@@ -18,9 +18,10 @@
 //! `stdin allow|deny`, `stdin fixed TEXT`, `monotonic allow`.
 
 use super::{Interposer, SliceError, Slices};
-use crate::manifest::{Access, ComponentSpec, StdinSpec, StreamMode};
+use crate::manifest::ComponentSpec;
 use crate::names::InterfaceName;
 use crate::policy::Pattern;
+use airlock_slice_settings::{Clock, Slice, SliceKind, StdinMode, StdioSettings, StreamMode};
 
 /// `composer/interposers/stdio`, prebuilt (`just interposers`).
 const WASM: &[u8] = include_bytes!("../../../../interposers/stdio.wasm");
@@ -75,32 +76,15 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
     };
     let stdout = out_mode(c.stdout, "wasi:cli/stdout");
     let stderr = out_mode(c.stderr, "wasi:cli/stderr");
-    let stdin = c
-        .stdin
-        .clone()
-        .unwrap_or(StdinSpec::Access(if by_grant("wasi:cli/stdin") {
-            Access::Allow
-        } else {
-            Access::Deny
-        }));
-    let summary = format!(
-        "stdout {}, stderr {}, stdin {}",
-        mode(stdout),
-        mode(stderr),
-        match &stdin {
-            StdinSpec::Access(Access::Allow) => "allow".to_string(),
-            StdinSpec::Access(Access::Deny) => "deny".to_string(),
-            StdinSpec::Fixed { fixed } => format!("fixed ({} bytes)", fixed.len()),
-        }
-    );
+    let stdin = c.stdin.clone().unwrap_or(if by_grant("wasi:cli/stdin") {
+        StdinMode::Allow
+    } else {
+        StdinMode::Deny
+    });
     let host: Vec<(&'static str, &'static str)> = [
         (stdout == StreamMode::Allow, "wasi:cli/stdout", "stdout"),
         (stderr == StreamMode::Allow, "wasi:cli/stderr", "stderr"),
-        (
-            stdin == StdinSpec::Access(Access::Allow),
-            "wasi:cli/stdin",
-            "stdin",
-        ),
+        (stdin == StdinMode::Allow, "wasi:cli/stdin", "stdin"),
     ]
     .into_iter()
     .filter(|s| s.0)
@@ -119,11 +103,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             "wasi:cli/stderr",
             "stderr",
         ),
-        (
-            c.stdin == Some(StdinSpec::Access(Access::Deny)),
-            "wasi:cli/stdin",
-            "stdin",
-        ),
+        (c.stdin == Some(StdinMode::Deny), "wasi:cli/stdin", "stdin"),
     ]
     .into_iter()
     .filter(|s| s.0)
@@ -131,56 +111,44 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
     .collect();
     let interposed = stdout == StreamMode::Discard
         || stderr == StreamMode::Discard
-        || matches!(stdin, StdinSpec::Fixed { .. })
+        || matches!(stdin, StdinMode::Fixed(_))
         || (!host.is_empty() && !closed.is_empty());
+    let mut settings = StdioSettings {
+        stdout,
+        stderr,
+        stdin,
+        monotonic: false,
+    };
     if !interposed {
         // Host streams or closed ones: plain grants, or denials that win over
         // a wider grant (with no host stream, `wasi:io` is denied too, so
         // the denial stub makes closed streams of its own).
         out.grants.extend(host);
         out.denies.extend(closed);
-        out.summary.push(summary);
+        out.summary.push(Slice::Stdio(settings).to_string());
         return Ok(());
     }
     refuse_host_io(c, first_key(c))?;
-    let mut config = vec![
-        format!("stdout {}", mode(stdout)),
-        format!("stderr {}", mode(stderr)),
-    ];
-    config.push(match &stdin {
-        StdinSpec::Access(Access::Allow) => "stdin allow".to_string(),
-        StdinSpec::Access(Access::Deny) => "stdin deny".to_string(),
-        StdinSpec::Fixed { fixed } => format!("stdin fixed {fixed}"),
-    });
     let mut wires = WIRES.to_vec();
     let mut grants: Vec<&'static str> = host.iter().map(|(interface, _)| *interface).collect();
-    let mut summary = summary;
     if !frozen_clock(c) {
         wires.push(MONOTONIC);
         if by_grant(MONOTONIC) {
-            config.push("monotonic allow".into());
+            // `monotonic allow` in the settings, `monotonic clock allow` in the audit.
+            settings.monotonic = true;
             grants.push(MONOTONIC);
-            summary.push_str(", monotonic clock allow");
         }
     }
     out.interposers.push(Interposer {
-        kind: "stdio",
+        kind: SliceKind::Stdio.as_str(),
         wasm: WASM,
         wires,
         grants,
         library_grants: Vec::new(),
-        config,
-        summary,
+        config: settings.lines(),
+        summary: Slice::Stdio(settings).to_string(),
     });
     Ok(())
-}
-
-fn mode(m: StreamMode) -> &'static str {
-    match m {
-        StreamMode::Allow => "allow",
-        StreamMode::Discard => "discard",
-        StreamMode::Deny => "deny",
-    }
 }
 
 /// The key that asks for the interposer, for messages: the first stream
@@ -201,7 +169,7 @@ fn first_key(c: &ComponentSpec) -> &'static str {
 fn frozen_clock(c: &ComponentSpec) -> bool {
     c.clock
         .as_deref()
-        .is_some_and(|c| !c.starts_with("offset:"))
+        .is_some_and(|t| !Clock::is_offset_text(t))
 }
 
 fn matches(pattern: &str, interface: &str) -> bool {

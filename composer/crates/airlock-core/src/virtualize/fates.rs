@@ -31,6 +31,7 @@
 //! hands the value to `task.return` at once instead of returning it.
 
 use super::values::{Value, Values, kind, unalias_id};
+use airlock_slice_settings::TrapReason;
 use std::fmt;
 use wit_parser::{Function, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner};
 
@@ -92,7 +93,7 @@ pub enum Fate {
     /// part's fate in order.
     Parts(Vec<Fate>),
     /// Traps (`unreachable`), with the function named in the backtrace.
-    Trap { reason: String },
+    Trap { reason: TrapReason },
     /// A virtual value: returns the configured fixed value, described by `value`.
     Fixed { value: String },
     /// A virtual value: returns values of a generator seeded with `seed`
@@ -184,7 +185,7 @@ pub(crate) fn decide(
     let Some(ty) = func.result else {
         return match rules {
             Rules::Wasi => (Fate::NoOp, None),
-            Rules::User => (trap("no result to report the denial"), None),
+            Rules::User => (trap(TrapReason::NoResult), None),
         };
     };
     match denial(values, ty, rules) {
@@ -194,7 +195,7 @@ pub(crate) fn decide(
 }
 
 /// The denial value of type `ty` and its fate, or why there is none.
-fn denial(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &'static str> {
+fn denial(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), TrapReason> {
     let resolve = values.resolve;
     let kind = kind(resolve, ty);
     if let Some(TypeDefKind::Result(r)) = kind {
@@ -213,7 +214,7 @@ fn denial(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), 
         if let Some((case, payload)) = error_value(values, r.err.as_ref(), &[]) {
             return Ok((Fate::ErrorCase { case }, Value::case(1, payload)));
         }
-        return Err("no error value without the host");
+        return Err(TrapReason::NoErrorValue);
     }
     if let Some((id, TypeDefKind::Future(payload))) = values.transmit(&ty) {
         return future(values, id, *payload, rules);
@@ -222,7 +223,7 @@ fn denial(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), 
         return parts(values, ty, rules);
     }
     if rules == Rules::User {
-        return Err(NO_ERROR_CASE);
+        return Err(TrapReason::NoErrorCase);
     }
     match kind {
         Some(TypeDefKind::Option(_)) => Ok((Fate::NoneValue, Value::Zero)),
@@ -239,12 +240,10 @@ fn denial(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), 
                 };
                 Ok((fate, Value::NewHandle(resource)))
             }
-            None => Err("its result needs the host"),
+            None => Err(TrapReason::NeedsHost),
         },
     }
 }
-
-const NO_ERROR_CASE: &str = "no error case to report the denial";
 
 /// A future (of type `id`) that resolves at once with the denial of its
 /// payload type. The payload is written from static memory, so it must be
@@ -254,14 +253,14 @@ fn future(
     id: TypeId,
     payload: Option<Type>,
     rules: Rules,
-) -> Result<(Fate, Value), &'static str> {
+) -> Result<(Fate, Value), TrapReason> {
     let (then, value) = match payload {
-        None if rules == Rules::User => return Err(NO_ERROR_CASE),
+        None if rules == Rules::User => return Err(TrapReason::NoErrorCase),
         None => (None, Value::Zero),
         Some(t) => {
             let (fate, value) = denial(values, t, rules)?;
             if !value.is_plain() {
-                return Err("a denied future can only carry plain data");
+                return Err(TrapReason::FutureNotPlain);
             }
             (Some(Box::new(fate)), value)
         }
@@ -276,7 +275,7 @@ fn future(
 /// A tuple or record holding streams or futures, part by part: streams end,
 /// futures resolve with their denial, the rest is inert. Under user rules
 /// one part must be a future that reports the denial.
-fn parts(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &'static str> {
+fn parts(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), TrapReason> {
     let types: Vec<Type> = match kind(values.resolve, ty) {
         Some(TypeDefKind::Tuple(t)) => t.types.clone(),
         Some(TypeDefKind::Record(r)) => r.fields.iter().map(|f| f.ty).collect(),
@@ -288,8 +287,8 @@ fn parts(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &
         Some(TypeDefKind::List(_)) if rules == Rules::Wasi => {
             return Ok((Fate::EmptyList, Value::Zero));
         }
-        _ if rules == Rules::User => return Err(NO_ERROR_CASE),
-        _ => return Err("its result needs the host"),
+        _ if rules == Rules::User => return Err(TrapReason::NoErrorCase),
+        _ => return Err(TrapReason::NeedsHost),
     };
     let mut fates = Vec::new();
     let mut fields = Vec::new();
@@ -302,7 +301,7 @@ fn parts(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &
             reports |= matches!(fate, Fate::Future { .. } | Fate::Parts(_));
             (fate, value)
         } else {
-            let value = values.inert(t).ok_or("its result needs the host")?;
+            let value = values.inert(t).ok_or(TrapReason::NeedsHost)?;
             let fate = match &value {
                 Value::NewHandle(r) => Fate::NewHandle {
                     resource: resource_name(values.resolve, *r),
@@ -315,26 +314,22 @@ fn parts(values: &Values<'_>, ty: Type, rules: Rules) -> Result<(Fate, Value), &
         fields.push(value);
     }
     if rules == Rules::User && !reports {
-        return Err(NO_ERROR_CASE);
+        return Err(TrapReason::NoErrorCase);
     }
     Ok((Fate::Parts(fates), Value::Fields(fields)))
 }
 
-fn trap(reason: &str) -> Fate {
-    Fate::Trap {
-        reason: reason.to_string(),
-    }
+fn trap(reason: TrapReason) -> Fate {
+    Fate::Trap { reason }
 }
 
 /// The documented WASI functions that trap although a value could be made.
-fn wasi_exception(resolve: &Resolve, iface: InterfaceId, func: &str) -> Option<&'static str> {
+fn wasi_exception(resolve: &Resolve, iface: InterfaceId, func: &str) -> Option<TrapReason> {
     let interface = &resolve.interfaces[iface];
     let package = &resolve.packages[interface.package?].name;
     match (package.name.as_str(), interface.name.as_deref()?, func) {
-        ("cli", "exit", _) => Some("exit cannot return"),
-        ("random", "random", "get-random-u64") => {
-            Some("a fake secure random value would go unnoticed")
-        }
+        ("cli", "exit", _) => Some(TrapReason::ExitCannotReturn),
+        ("random", "random", "get-random-u64") => Some(TrapReason::FakeSecureRandom),
         _ => None,
     }
 }

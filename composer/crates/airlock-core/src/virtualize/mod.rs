@@ -43,9 +43,10 @@ mod stubs;
 mod values;
 mod virtuals;
 
+pub use airlock_slice_settings::clock::format_time;
 pub use fates::{DENIAL_CASES, Fate, FunctionFate, Rules, plan_interface};
 pub use stubs::{Stubs, is_types_only, stubs, types_only_key};
-pub use virtuals::{Virtuals, format_time, parse_clock, splitmix64};
+pub use virtuals::{Virtuals, parse_clock, splitmix64};
 
 use core_module::{Body, Export};
 use std::collections::BTreeMap;

@@ -14,6 +14,7 @@
 use super::core_module::{Body, RandomOut, StaticData};
 use super::fates::Fate;
 use super::values::Value;
+use airlock_slice_settings::clock::{Clock, ClockError, format_time};
 
 /// The virtual values of one component instance. Empty: plain denials.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -161,92 +162,15 @@ fn quoted(items: &[String]) -> String {
     format!("[{}]", items.join(" "))
 }
 
-/// Parses a clock setting: `frozen:2024-01-01T00:00:00Z` (UTC, RFC 3339
-/// without fractions) or `frozen:SECONDS` since the Unix epoch.
+/// Reads a frozen clock setting (`frozen:2024-01-01T00:00:00Z` or
+/// `frozen:SECONDS`, see [`Clock`]) as seconds since the Unix epoch. An
+/// offset clock is a slice, not a value: `offset:...` is an unknown clock here.
 pub fn parse_clock(text: &str) -> Result<u64, String> {
-    let usage = "expected `frozen:YYYY-MM-DDTHH:MM:SSZ` or `frozen:SECONDS` (since the Unix epoch)";
-    let Some(at) = text.strip_prefix("frozen:") else {
-        return Err(format!("unknown clock `{text}`; {usage}"));
-    };
-    if !at.is_empty() && at.bytes().all(|b| b.is_ascii_digit()) {
-        return at
-            .parse()
-            .map_err(|_| format!("`{at}` is out of range; {usage}"));
+    match text.parse::<Clock>() {
+        Ok(Clock::Frozen(secs)) => Ok(secs),
+        Ok(Clock::Offset(_)) => Err(ClockError::Unknown { text: text.into() }.to_string()),
+        Err(e) => Err(e.to_string()),
     }
-    parse_time(at).ok_or_else(|| format!("cannot read the time `{at}`; {usage}"))
-}
-
-fn parse_time(at: &str) -> Option<u64> {
-    let b = at.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = at.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, min, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if y < 1970 || !(1..=12).contains(&m) || d < 1 || d > days_in_month[m as usize - 1] {
-        return None;
-    }
-    if h > 23 || min > 59 || s > 59 {
-        return None;
-    }
-    let secs = days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60 + s;
-    u64::try_from(secs).ok()
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch.
-pub fn format_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rest = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
 }
 
 /// splitmix64, as the stub computes it (for tests and documentation).
@@ -263,23 +187,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn clocks_parse_both_ways_and_round_trip() {
-        assert_eq!(
-            parse_clock("frozen:2024-01-01T00:00:00Z"),
-            Ok(1_704_067_200)
-        );
+    fn only_frozen_clocks_are_values() {
         assert_eq!(parse_clock("frozen:1704067200"), Ok(1_704_067_200));
-        assert_eq!(format_time(1_704_067_200), "2024-01-01T00:00:00Z");
-        assert_eq!(format_time(951_825_599), "2000-02-29T11:59:59Z");
-        assert_eq!(parse_clock("frozen:2000-02-29T11:59:59Z"), Ok(951_825_599));
-        for bad in [
-            "now",
-            "frozen:",
-            "frozen:2023-02-29T00:00:00Z",
-            "frozen:2024-01-01",
-        ] {
-            assert!(parse_clock(bad).is_err(), "{bad}");
-        }
+        assert_eq!(
+            parse_clock("offset:+60").unwrap_err(),
+            "unknown clock `offset:+60`; expected `frozen:YYYY-MM-DDTHH:MM:SSZ` or \
+             `frozen:SECONDS` (since the Unix epoch)"
+        );
+        assert!(parse_clock("frozen:2023-02-29T00:00:00Z").is_err());
     }
 
     #[test]
