@@ -174,7 +174,14 @@ fn set_applies_to_a_manifest_and_names_unknown_components() {
     let manifest = settings::load_manifest(&path, &sets).unwrap();
     let spec = CompositionSpec::from_manifest(&manifest, &path).unwrap();
     let telemetry = spec.instance("telemetry").unwrap();
-    assert_eq!(telemetry.slices, ["env HOME (host)"]);
+    assert_eq!(
+        telemetry
+            .slices
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["env HOME (host)"]
+    );
     assert!(spec.instance("telemetry.env").is_some());
 
     let sets = [settings::parse("nobody.exit=deny").unwrap()];

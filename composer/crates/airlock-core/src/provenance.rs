@@ -140,7 +140,7 @@ impl Provenance {
                         .map(|(p, t)| (p.to_string(), t.clone()))
                         .collect(),
                     virtual_values,
-                    slices: inst.slices.clone(),
+                    slices: inst.slices.iter().map(ToString::to_string).collect(),
                 };
                 (inst.name.clone(), policy)
             })

@@ -149,7 +149,8 @@ impl Report {
                 "  ",
             );
             for inst in with_slices {
-                let line = format!("{}: {}", inst.name, inst.slices.join("; "));
+                let lines: Vec<String> = inst.slices.iter().map(ToString::to_string).collect();
+                let line = format!("{}: {}", inst.name, lines.join("; "));
                 push_wrapped(&mut out, &line, width, "  ", "    ");
             }
         }
@@ -271,8 +272,8 @@ impl Report {
             } else {
                 style.to_string()
             };
-            let label: String = std::iter::once(inst.name.as_str())
-                .chain(inst.slices.iter().map(String::as_str))
+            let label: String = std::iter::once(inst.name.clone())
+                .chain(inst.slices.iter().map(ToString::to_string))
                 .map(|l| l.replace('"', "\\\""))
                 .collect::<Vec<_>>()
                 .join("\\n");

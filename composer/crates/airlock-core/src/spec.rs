@@ -69,7 +69,7 @@ pub struct InstanceSpec {
     /// The audit's lines for the instance's attenuated capabilities (e.g.
     /// `env LANG (host)`, `http GET *.example.com`); for an interposer, the
     /// one line of the slice it serves.
-    pub slices: Vec<String>,
+    pub slices: Vec<crate::attenuate::Slice>,
 }
 
 impl InstanceSpec {

@@ -28,7 +28,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         grants: vec!["wasi:clocks/wall-clock"],
         library_grants: Vec::new(),
         config: settings.lines(),
-        summary: Slice::Clock(settings).to_string(),
+        summary: Slice::Clock(settings),
     });
     Ok(())
 }

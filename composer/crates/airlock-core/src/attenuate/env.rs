@@ -49,7 +49,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         grants: vec!["wasi:cli/environment"],
         library_grants: Vec::new(),
         config: settings.lines(),
-        summary: summary.to_string(),
+        summary,
     });
     Ok(())
 }
@@ -78,7 +78,7 @@ mod tests {
         let i = &s.interposers[0];
         assert_eq!(i.config, ["host LANG", "set LOG=a=b", "arg x y", "cwd /w"]);
         assert_eq!(
-            i.summary,
+            i.summary.to_string(),
             "env LANG (host), env LOG=a=b (fixed), args [\"x y\"] (fixed), cwd /w (fixed)"
         );
         // Virtual values alone need no interposer.

@@ -14,5 +14,5 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) {
         Access::Allow => out.grants.push(("wasi:cli/exit", "exit")),
         Access::Deny => out.denies.push(("wasi:cli/exit", "exit")),
     }
-    out.summary.push(Slice::Exit(access).to_string());
+    out.summary.push(Slice::Exit(access));
 }

@@ -112,7 +112,7 @@ fn narrow(files: &FilesSpec, dir: &str, out: &mut Slices) -> Result<(), SliceErr
         grants: WIRES.to_vec(),
         library_grants: SHARED.to_vec(),
         config: settings.lines(),
-        summary: Slice::Files(settings).to_string(),
+        summary: Slice::Files(settings),
     });
     Ok(())
 }
@@ -177,7 +177,7 @@ fn embedded(
         grants: Vec::new(),
         library_grants: Vec::new(),
         config,
-        summary: summary.to_string(),
+        summary,
     });
     Ok(())
 }

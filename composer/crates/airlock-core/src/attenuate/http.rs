@@ -31,7 +31,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         // along as type dependencies); the interposer only decides on `handle`.
         library_grants: vec!["wasi:http/types"],
         config: settings.lines(),
-        summary: Slice::Http(settings).to_string(),
+        summary: Slice::Http(settings),
     });
     Ok(())
 }

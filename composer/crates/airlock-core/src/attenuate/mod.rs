@@ -29,6 +29,8 @@ mod used;
 
 pub use used::keep_used;
 
+pub use airlock_slice_settings::Slice;
+
 use crate::manifest::ComponentSpec;
 use std::path::Path;
 
@@ -52,7 +54,7 @@ pub struct Interposer {
     /// Its settings (`airlock:interpose/config.get`), one per line.
     pub config: Vec<String>,
     /// The audit's description of the slice, e.g. `http GET *.example.com`.
-    pub summary: String,
+    pub summary: Slice,
 }
 
 /// Direct grants that a manifest key stands for (`exit = "allow"`).
@@ -66,7 +68,7 @@ pub struct Slices {
     /// reach them (a denial wins over grants), with the key that asked.
     pub denies: Vec<(&'static str, &'static str)>,
     /// Audit lines for the slices that are plain grants or denials.
-    pub summary: Vec<String>,
+    pub summary: Vec<Slice>,
 }
 
 /// A manifest key whose value cannot be used.

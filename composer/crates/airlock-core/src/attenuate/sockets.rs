@@ -41,7 +41,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             "wasi:io/error",
         ],
         config: settings.lines(),
-        summary: Slice::Tcp(settings).to_string(),
+        summary: Slice::Tcp(settings),
     });
     Ok(())
 }

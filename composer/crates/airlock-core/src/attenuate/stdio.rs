@@ -125,7 +125,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         // the denial stub makes closed streams of its own).
         out.grants.extend(host);
         out.denies.extend(closed);
-        out.summary.push(Slice::Stdio(settings).to_string());
+        out.summary.push(Slice::Stdio(settings));
         return Ok(());
     }
     refuse_host_io(c, first_key(c))?;
@@ -146,7 +146,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         grants,
         library_grants: Vec::new(),
         config: settings.lines(),
-        summary: Slice::Stdio(settings).to_string(),
+        summary: Slice::Stdio(settings),
     });
     Ok(())
 }
@@ -271,7 +271,13 @@ mod tests {
             s.grants,
             [("wasi:cli/stdout", "stdout"), ("wasi:cli/stdin", "stdin")]
         );
-        assert_eq!(s.summary, ["stdout allow, stderr deny, stdin allow"]);
+        assert_eq!(
+            s.summary
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["stdout allow, stderr deny, stdin allow"]
+        );
         assert!(s.denies.is_empty());
         // Closed streams alone: denials, which win over a wider grant.
         let s = slices(
@@ -280,7 +286,13 @@ mod tests {
         .unwrap();
         assert!(s.grants.is_empty() && s.interposers.is_empty());
         assert_eq!(s.denies.len(), 3);
-        assert_eq!(s.summary, ["stdout deny, stderr deny, stdin deny"]);
+        assert_eq!(
+            s.summary
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["stdout deny, stderr deny, stdin deny"]
+        );
     }
 
     #[test]
@@ -302,7 +314,7 @@ mod tests {
         assert_eq!(i.grants, [MONOTONIC]);
         assert!(i.config.contains(&"monotonic allow".to_string()));
         assert_eq!(
-            i.summary,
+            i.summary.to_string(),
             "stdout discard, stderr deny, stdin deny, monotonic clock allow"
         );
     }
@@ -334,7 +346,7 @@ mod tests {
             ["stdout discard", "stderr allow", "stdin fixed hello, world"]
         );
         assert_eq!(
-            i.summary,
+            i.summary.to_string(),
             "stdout discard, stderr allow, stdin fixed (12 bytes)"
         );
         assert!(i.wires.contains(&"wasi:io/streams") && i.wires.contains(&MONOTONIC));

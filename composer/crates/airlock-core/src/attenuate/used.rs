@@ -9,9 +9,6 @@ use crate::spec::CompositionSpec;
 use indexmap::IndexMap;
 use std::borrow::Cow;
 
-/// The audit's mark on a slice whose library imports nothing it serves.
-pub const UNUSED: &str = " (unused: not imported)";
-
 /// `spec` without the interposers whose library imports nothing they serve.
 /// `libraries` holds every instance that is not an interposer, as read.
 pub fn keep_used<'a>(
@@ -49,9 +46,9 @@ pub fn keep_used<'a>(
     for interposer in gone {
         for inst in &mut kept.instances {
             inst.wire.retain(|(_, target)| *target != interposer.name);
-            for line in inst.slices.iter_mut() {
-                if interposer.slices.contains(line) {
-                    line.push_str(UNUSED);
+            for slice in inst.slices.iter_mut() {
+                if interposer.slices.contains(slice) {
+                    *slice = slice.clone().unused();
                 }
             }
         }

@@ -16,6 +16,7 @@ mod wasi_checks;
 
 pub use problem::{PolicyError, Problem};
 
+use crate::attenuate::Slice;
 use crate::inspect::{Decoded, Family};
 use crate::names::InterfaceName;
 use crate::spec::CompositionSpec;
@@ -49,8 +50,13 @@ pub struct InstancePlan {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub virtual_values: String,
     /// Its attenuated capabilities, one audit line each (empty: none).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub slices: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_lines")]
+    pub slices: Vec<Slice>,
+}
+
+/// Slices as the audit words them, in JSON too.
+fn as_lines<S: serde::Serializer>(slices: &[Slice], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(slices.iter().map(ToString::to_string))
 }
 
 /// One import and its fate.
