@@ -141,3 +141,39 @@ fn an_instance_the_policy_does_not_know_is_caught() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_bare_function_reaches_the_host_only_where_its_exact_name_is_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let wit = r#"
+        package test:bare@0.1.0;
+        world app {
+            import thing-in: func(key: string) -> result<string, string>;
+            export run: func() -> u32;
+        }
+    "#;
+    let app = dir.path().join("app.wasm");
+    std::fs::write(
+        &app,
+        airlock_core::testkit::component_from_wit(wit, None).unwrap(),
+    )
+    .unwrap();
+    // The plug form grants the root the allow-list, which names it exactly.
+    let allow = ["thing-in".to_string()];
+    let loose = CompositionSpec::from_plugs(&app, &[], &allow, &[], &[]).unwrap();
+    let bytes = compose(&loose).unwrap().bytes;
+    assert_eq!(violations(&bytes, &loose), Vec::<String>::new());
+    // A wildcard grant is not its name: the same bytes are caught.
+    let mut strict = loose.clone();
+    set_grant(&mut strict, "app", &["*"]);
+    assert_eq!(
+        violations(&bytes, &strict),
+        ["`app` reaches `thing-in` from the host (thing-in), which its grants do not permit"]
+    );
+    // Nor does a wildcard in the allow-list permit the output to import it.
+    let any = airlock_core::policy::PatternSet::parse(&["*"]).unwrap();
+    match verify::check_output(&bytes, &any) {
+        Err(VerifyError::OutsideAllowList(names)) => assert_eq!(names, ["thing-in"]),
+        other => panic!("{other:?}"),
+    }
+}

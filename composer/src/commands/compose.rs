@@ -49,13 +49,16 @@ pub struct ComposeArgs {
     /// A library component whose exports satisfy the root's (or another plug's) imports.
     #[arg(long, value_name = "LIB.wasm")]
     pub plug: Vec<PathBuf>,
-    /// An interface pattern the OUTPUT may import, e.g. `wasi:cli/stdout@0.2` or `wasi:sockets/*`.
+    /// An interface pattern the OUTPUT may import, e.g. `wasi:cli/stdout@0.2` or
+    /// `wasi:sockets/*`; a bare function or inline interface only by its exact name.
     #[arg(long, value_name = "PATTERN")]
     pub allow: Vec<String>,
     /// Grant component NAME (its file stem) the interfaces matching PATTERN; plugs get nothing otherwise.
     #[arg(long, value_name = "NAME=PATTERN", value_parser = parse_grant)]
     pub grant: Vec<(String, String)>,
-    /// Virtualize matching non-WASI imports as denied (WASI imports are denied unless granted).
+    /// Virtualize matching non-WASI imports as denied (WASI imports are denied unless
+    /// granted); a plain name (`thing-in`, `lists`) matches a bare function or
+    /// inline interface of that name only.
     #[arg(long, value_name = "PATTERN")]
     pub deny: Vec<String>,
     /// A virtual value or slice for component NAME, as its manifest key would

@@ -3,7 +3,7 @@
 
 use crate::virtualize;
 use std::collections::BTreeMap;
-use wit_parser::{Resolve, WorldId, WorldItem};
+use wit_parser::{Resolve, WorldId};
 
 /// A synthesized denial component and, per denied interface, what each function does.
 pub struct DenialComponent {
@@ -13,7 +13,8 @@ pub struct DenialComponent {
     pub functions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// Builds the component that serves `denied` (import names of `world`) for
+/// Builds the component that serves `denied` (import names of `world`:
+/// interfaces, inline interfaces and bare functions) for
 /// `instance`, with the functions its `virtuals` serve returning those values.
 pub fn deny_imports(
     resolve: &Resolve,
@@ -22,21 +23,19 @@ pub fn deny_imports(
     instance: &str,
     virtuals: &virtualize::Virtuals,
 ) -> anyhow::Result<DenialComponent> {
-    let ids = resolve.worlds[world]
+    // Interfaces, named or inline, and bare functions, as the world has them.
+    let items = resolve.worlds[world]
         .imports
         .iter()
         .filter(|(key, _)| denied.contains(&resolve.name_world_key(key)))
-        .filter_map(|(_, item)| match item {
-            WorldItem::Interface { id, .. } => Some(*id),
-            _ => None,
-        })
+        .map(|(key, item)| (key.clone(), item.clone()))
         .collect::<Vec<_>>();
     anyhow::ensure!(
-        ids.len() == denied.len(),
-        "some denied imports are not interfaces of the component: {}",
+        items.len() == denied.len(),
+        "some denied imports are not imports of the component: {}",
         denied.join(", ")
     );
-    let stub = virtualize::synthesize_with(resolve, &ids, instance, virtuals)?;
+    let stub = virtualize::synthesize_items(resolve, &items, instance, virtuals)?;
     let functions = stub
         .fates
         .into_iter()

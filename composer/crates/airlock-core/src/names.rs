@@ -79,6 +79,17 @@ impl fmt::Display for InterfaceName {
     }
 }
 
+/// A plain name of a bare function or inline interface, in the component
+/// model's kebab case: words of letters and digits, each starting with a
+/// letter, joined by `-` (`thing-in`, `get-URL`).
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('-').all(|word| {
+            word.starts_with(|c: char| c.is_ascii_alphabetic())
+                && word.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
 /// Semver compatibility as the component model uses it: same major for 1.0 and
 /// later, same minor for 0.x, same patch for 0.0.x; pre-releases only match exactly.
 pub fn compatible(a: &Version, b: &Version) -> bool {

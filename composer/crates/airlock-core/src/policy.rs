@@ -2,6 +2,14 @@
 //! `wasi:cli/stdout@0.2`, `wasi:sockets/*`, `wasi:http/outgoing-handler@0.2.*`, `wasi:*`,
 //! `wasi:cli/stdout@0.3.0-rc-*`.
 //!
+//! A pattern without `:` or `/` names plain names: the bare functions and
+//! inline interfaces a world imports as `thing-in: func(..)` or `lists:
+//! interface { .. }`. `lists` matches the plain name `lists` and never
+//! `wasi:cli/lists` or `ns:pkg/lists`; `thing-*` matches plain names only;
+//! `*` alone matches everything, plain names too. A plain name has no
+//! version, so neither has its pattern. Grants and the allow-list reach a
+//! plain name only by naming it exactly (see [`PatternSet::find_exact`]).
+//!
 //! Versions are semver requirements, so a requirement without a pre-release
 //! (`@0.3`, `@0.3.*`, `@>=0.2`) never matches a pre-release such as
 //! `0.3.0-rc-2026-03-15`; a pre-release matches only when written, exactly
@@ -9,7 +17,7 @@
 //! requirement also admits later rcs and releases of 0.3) or with `*` in it
 //! (`@0.3.0-rc-*`: any pre-release of 0.3.0 that starts `rc-`).
 
-use crate::names::InterfaceName;
+use crate::names::{InterfaceName, is_plain_name};
 use semver::{Version, VersionReq};
 use std::fmt;
 use std::str::FromStr;
@@ -103,16 +111,24 @@ impl FromStr for Pattern {
         if glob.is_empty() {
             return Err(err("it is empty"));
         }
+        const EXPECTED: &str = "expected `namespace:package/interface` or the plain name of a \
+                                bare function or inline interface (`thing-in`), with `*` as a \
+                                wildcard";
         let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '/' | '*');
         if !glob.chars().all(valid) {
-            return Err(err(
-                "expected `namespace:package/interface`, with `*` as a wildcard",
-            ));
+            return Err(err(EXPECTED));
         }
-        if !glob.contains('*') && InterfaceName::parse(glob).is_none() {
-            return Err(err(
-                "expected `namespace:package/interface`, with `*` as a wildcard",
-            ));
+        if is_plain_glob(glob) && glob != "*" {
+            if version.is_some() {
+                return Err(err(
+                    "a plain name (a bare function or inline interface) has no version",
+                ));
+            }
+            if !glob.contains('*') && !is_plain_name(glob) {
+                return Err(err(EXPECTED));
+            }
+        } else if !glob.contains('*') && InterfaceName::parse(glob).is_none() {
+            return Err(err(EXPECTED));
         }
         Ok(Self {
             text: text.to_string(),
@@ -133,7 +149,7 @@ impl Pattern {
     /// without a version match only patterns without a version requirement;
     /// pre-release versions only requirements that name a pre-release.
     pub fn matches(&self, name: &InterfaceName) -> bool {
-        if !glob_matches(&self.glob, &name.unversioned()) {
+        if !self.names_interfaces() || !glob_matches(&self.glob, &name.unversioned()) {
             return false;
         }
         match (&self.version, &name.version) {
@@ -153,10 +169,37 @@ impl Pattern {
         &self.glob
     }
 
-    /// True when the glob matches `unversioned` (`wasi:cli/stdout`), whatever the version.
+    /// True when the glob matches `unversioned` (`wasi:cli/stdout`), whatever
+    /// the version, or the plain name `unversioned` (`thing-in`).
     pub fn matches_unversioned(&self, unversioned: &str) -> bool {
-        glob_matches(&self.glob, unversioned)
+        match InterfaceName::parse(unversioned) {
+            Some(_) => self.names_interfaces() && glob_matches(&self.glob, unversioned),
+            None => self.matches_plain(unversioned),
+        }
     }
+
+    /// True when the plain name `name` (a bare function or inline interface,
+    /// `thing-in`) matches: a pattern without `:` or `/` (`thing-in`,
+    /// `thing-*`, `*`) and no version requirement.
+    pub fn matches_plain(&self, name: &str) -> bool {
+        is_plain_glob(&self.glob) && self.version.is_none() && glob_matches(&self.glob, name)
+    }
+
+    /// True when the pattern is `name` itself, without a wildcard.
+    pub fn is_exactly(&self, name: &str) -> bool {
+        self.text == name && !self.text.contains('*')
+    }
+
+    /// True unless the pattern names plain names only (a glob without `:`
+    /// or `/` other than `*`).
+    fn names_interfaces(&self) -> bool {
+        !is_plain_glob(&self.glob) || self.glob == "*"
+    }
+}
+
+/// A glob without `:` and `/`: over plain names (`*` is over every name).
+fn is_plain_glob(glob: &str) -> bool {
+    !glob.contains([':', '/'])
 }
 
 /// A list of patterns; a name matches the set when it matches any member.
@@ -172,6 +215,22 @@ impl PatternSet {
     /// True when any pattern matches `name`.
     pub fn matches(&self, name: &InterfaceName) -> bool {
         self.find(name).is_some()
+    }
+
+    /// The first pattern that matches the plain name `name` (see [`Pattern::matches_plain`]).
+    pub fn find_plain(&self, name: &str) -> Option<&Pattern> {
+        self.0.iter().find(|p| p.matches_plain(name))
+    }
+
+    /// True when any pattern matches the plain name `name`.
+    pub fn matches_plain(&self, name: &str) -> bool {
+        self.find_plain(name).is_some()
+    }
+
+    /// The pattern that is `name` itself, without a wildcard: how grants and
+    /// the allow-list must name a plain name to reach it.
+    pub fn find_exact(&self, name: &str) -> Option<&Pattern> {
+        self.0.iter().find(|p| p.is_exactly(name))
     }
 
     /// True when the set is empty.
@@ -304,6 +363,50 @@ mod tests {
         assert!("".parse::<Pattern>().is_err());
         assert!("wasi cli".parse::<Pattern>().is_err());
         assert!("wasi:cli/stdout@x.y".parse::<Pattern>().is_err());
-        assert!("stdout".parse::<Pattern>().is_err());
+        for bad in [
+            "lists@0.1",
+            "thing-*@1",
+            "-lists",
+            "lists-",
+            "thing--in",
+            "1st",
+        ] {
+            assert!(bad.parse::<Pattern>().is_err(), "{bad}");
+        }
+    }
+
+    fn plain(pattern: &str, name: &str) -> bool {
+        pattern.parse::<Pattern>().unwrap().matches_plain(name)
+    }
+
+    #[test]
+    fn plain_names_match_plain_patterns_only() {
+        assert!(plain("lists", "lists"));
+        assert!(!plain("lists", "list"));
+        assert!(plain("thing-*", "thing-in"));
+        assert!(plain("*", "thing-in"));
+        assert!(!plain("wasi:*", "thing-in"));
+        assert!(!plain("*/lists", "lists"));
+        assert!(!plain("wasi:cli/stdout", "stdout"));
+        assert!(!plain("*@0.2", "lists"));
+        // A plain pattern never matches an interface, WASI or namespaced.
+        for name in [
+            "wasi:cli/lists",
+            "ns:pkg/lists",
+            "ns:lists/lists@0.1.0",
+            "wasi:cli/stdout@0.2.0",
+        ] {
+            for pattern in ["lists", "*lists", "*", "l*"] {
+                let expected = pattern == "*";
+                assert_eq!(matches(pattern, name), expected, "{pattern} {name}");
+                let unversioned = InterfaceName::parse(name).unwrap().unversioned();
+                let p: Pattern = pattern.parse().unwrap();
+                assert_eq!(p.matches_unversioned(&unversioned), expected);
+            }
+        }
+        let set = PatternSet::parse(&["*", "thing-*", "thing-in"]).unwrap();
+        assert_eq!(set.find_plain("thing-in").unwrap().as_str(), "*");
+        assert_eq!(set.find_exact("thing-in").unwrap().as_str(), "thing-in");
+        assert!(set.find_exact("thing-out").is_none());
     }
 }

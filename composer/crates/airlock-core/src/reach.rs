@@ -822,6 +822,23 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_function_import_reaches_only_the_instance_given_it() {
+        // `thing-in` is a host function at the top level (a bare import):
+        // the instance given it reaches all of it, the other nothing.
+        let reach = reach_of(
+            r#"(component
+              (import "thing-in" (func $thing (result u32)))
+              (component $Lib (import "thing-in" (func (result u32))))
+              (component $Other)
+              (instance $lib (instantiate $Lib (with "thing-in" (func $thing))))
+              (instance $other (instantiate $Other))
+            )"#,
+        );
+        assert_eq!(reach.instances["lib"], whole("thing-in"));
+        assert_eq!(reach.instances["other"], BTreeMap::new());
+    }
+
+    #[test]
     fn one_function_in_a_bag_of_exports() {
         let reach = reach_of(
             r#"(component

@@ -3,8 +3,9 @@
 //! Each pattern must match an import or export of some component of the
 //! composition, or a WASI interface the composer knows (whatever the version);
 //! otherwise it is refused with the closest name that would have matched.
+//! The plain names of bare functions and inline interfaces count too.
 
-use crate::inspect::Decoded;
+use crate::inspect::{Decoded, ItemKind};
 use crate::names::InterfaceName;
 use crate::policy::Pattern;
 use crate::spec::CompositionSpec;
@@ -30,6 +31,8 @@ pub fn unknown_patterns(spec: &CompositionSpec, decoded: &[&Decoded]) -> Vec<Unk
         for item in dec.imports.iter().chain(&dec.exports) {
             if let Some(n) = InterfaceName::parse(&item.name) {
                 names.insert(n.unversioned());
+            } else if item.kind != ItemKind::Type {
+                names.insert(item.name.clone());
             }
         }
     }
@@ -65,10 +68,22 @@ pub fn unknown_patterns(spec: &CompositionSpec, decoded: &[&Decoded]) -> Vec<Unk
 /// kept; `None` when nothing is close.
 fn closest(pattern: &Pattern, names: &BTreeSet<String>) -> Option<String> {
     let glob = pattern.glob();
+    // A plain name that is the last part of an interface's (`stdout`):
+    // that interface was meant, not a bare function.
+    if !glob.contains([':', '/', '*'])
+        && let Some(n) = names
+            .iter()
+            .find(|n| n.rsplit_once('/').is_some_and(|(_, i)| i == glob))
+    {
+        return Some(n.clone());
+    }
     let candidates = names.iter().flat_map(|n| {
-        let (namespace, _) = n.split_once(':').unwrap_or((n, ""));
+        let Some((namespace, _)) = n.split_once(':') else {
+            // A plain name: itself only.
+            return vec![n.clone()];
+        };
         let package = n.split_once('/').map_or(n.as_str(), |(p, _)| p);
-        [n.clone(), format!("{package}/*"), format!("{namespace}:*")]
+        vec![n.clone(), format!("{package}/*"), format!("{namespace}:*")]
     });
     let (distance, best) = candidates.map(|c| (edit_distance(glob, &c), c)).min()?;
     if distance > (glob.len() / 4).max(2) {
@@ -126,6 +141,13 @@ mod tests {
             Some("wasi:cli/stdout@0.2")
         );
         assert_eq!(suggest("other:thing/else", &names), None);
+        let names = ["wasi:cli/stdout", "thing-in", "lists"];
+        assert_eq!(suggest("thing-im", &names).as_deref(), Some("thing-in"));
+        assert_eq!(suggest("list", &names).as_deref(), Some("lists"));
+        assert_eq!(
+            suggest("stdout", &names).as_deref(),
+            Some("wasi:cli/stdout")
+        );
     }
 
     #[test]

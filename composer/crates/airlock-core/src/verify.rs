@@ -6,6 +6,9 @@
 //! `wasi:io/streams` under an allowed `wasi:cli/stdout`, or
 //! `wasi:clocks/wall-clock` under `wasi:filesystem/types` (its `datetime`):
 //! the host must provide those for the listed interface's types to line up.
+//! A plain name (a bare function or inline interface, `thing-in`) is never
+//! WASI: the output may import it only when the allow-list names it exactly,
+//! and an instance reach it only when its grant names it exactly too.
 
 use crate::names::InterfaceName;
 use crate::policy::PatternSet;
@@ -13,7 +16,7 @@ use crate::spec::CompositionSpec;
 use crate::wasi_deps;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use wit_parser::WorldItem;
+use wit_parser::{WorldItem, WorldKey};
 
 /// Validates a component with every feature wasmparser knows. Like
 /// `Validator::validate_all`, but function bodies (most of the work) are
@@ -162,6 +165,11 @@ fn check_imports(
         {
             verdicts.insert(name, format!("allowed by `{p}`"));
             listed.push(n.clone());
+        } else if let (WorldKey::Name(plain), WorldItem::Interface { .. } | WorldItem::Function(_)) =
+            (key, item)
+            && let Some(p) = allow.find_exact(plain)
+        {
+            verdicts.insert(name, format!("allowed by `{p}`"));
         }
     }
     // Type dependencies come from WASI's own WIT (compiled in), never from the
@@ -196,7 +204,8 @@ fn check_imports(
                 resolve.name_world_key(key),
                 resolve.interfaces[*id].functions.keys().cloned().collect(),
             )),
-            _ => None,
+            WorldItem::Function(f) => Some((f.name.clone(), BTreeSet::from([f.name.clone()]))),
+            WorldItem::Type { .. } => None,
         })
         .collect();
     Ok((VerifiedImports(verdicts), functions))
@@ -238,10 +247,20 @@ pub fn check_instances(
             .filter_map(|n| InterfaceName::parse(n))
             .filter(|n| inst.grant.matches(n) && spec.allow.matches(n) && !inst.deny.matches(n))
             .collect();
+        // Plain names only by their exact name, in the grant and the allow-list.
+        let granted_plain = |n: &str| {
+            inst.grant.find_exact(n).is_some()
+                && spec.allow.find_exact(n).is_some()
+                && !inst.deny.matches_plain(n)
+        };
         let deps = wasi_deps::dependencies(&granted);
         for (import, access) in reached {
             let parsed = InterfaceName::parse(import);
-            if parsed.as_ref().is_some_and(|n| granted.contains(n)) {
+            let granted_here = match &parsed {
+                Some(n) => granted.contains(n),
+                None => granted_plain(import),
+            };
+            if granted_here {
                 continue;
             }
             let functions: BTreeSet<&str> = match access {

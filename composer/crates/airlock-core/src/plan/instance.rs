@@ -2,7 +2,7 @@
 //! the host (with the type dependencies that come with it), or virtualized.
 //! Deny by default.
 
-use super::providers::{ExportIndex, find_provider};
+use super::providers::{ExportIndex, find_plain_provider, find_provider};
 use super::wasi_checks::forged_functions;
 use super::{DenyReason, Fate, ImportPlan, InstancePlan, Problem, is_command};
 use crate::inspect::{Decoded, ItemKind};
@@ -10,7 +10,7 @@ use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
 use crate::wasi_deps;
 use std::collections::{BTreeMap, BTreeSet};
-use wit_parser::{InterfaceId, WorldItem};
+use wit_parser::{Function, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeOwner, WorldItem};
 
 /// The plan of `inst`, whose component is `dec`; what cannot be planned goes
 /// to `problems`.
@@ -73,14 +73,17 @@ impl Planner<'_> {
         let mut granted = Vec::new();
         for (key, item) in &dec.resolve.worlds[dec.world].imports {
             let name = dec.resolve.name_world_key(key);
-            let (Some(parsed), WorldItem::Interface { id, .. }) =
-                (InterfaceName::parse(&name), item)
-            else {
-                let problem = Problem::NotAnInterface {
-                    instance: inst.name.clone(),
-                    import: name.clone(),
-                };
-                self.report(&name, problem);
+            let parsed = InterfaceName::parse(&name);
+            let id = match item {
+                WorldItem::Interface { id, .. } => Some(*id),
+                _ => None,
+            };
+            let (Some(parsed), Some(id)) = (parsed, id) else {
+                if let Some(problem) = self.not_plain(&name, item) {
+                    self.report(&name, problem);
+                } else if !inst.deny.matches_plain(&name) {
+                    self.plain(exports, &name, item, id, &mut granted);
+                }
                 continue;
             };
             // An explicit deny wins over providers and grants: it carves exceptions
@@ -93,14 +96,79 @@ impl Planner<'_> {
                     self.fates.insert(name, Fate::Linked { provider, export });
                 }
                 Ok(None) => {
-                    if self.grant(*id, &name, &parsed) {
-                        granted.push((*id, name));
+                    if self.grant(id, &name, &parsed) {
+                        granted.push((id, name));
                     }
                 }
                 Err(p) => self.report(&name, p),
             }
         }
         granted
+    }
+
+    /// Why the import `name` (`item`, not a named interface) can be neither
+    /// linked nor virtualized: a type, or a function that uses a type, at
+    /// the top level of the world. `None` for a bare function or inline
+    /// interface, which can.
+    fn not_plain(&self, name: &str, item: &WorldItem) -> Option<Problem> {
+        let instance = self.inst.name.clone();
+        let import = name.to_string();
+        match item {
+            WorldItem::Type { .. } => Some(Problem::TypeImport { instance, import }),
+            WorldItem::Function(f) => {
+                let ty = world_type(&self.dec.resolve, f)?;
+                Some(Problem::WorldTypeFunction {
+                    instance,
+                    import,
+                    ty,
+                })
+            }
+            WorldItem::Interface { .. } => None,
+        }
+    }
+
+    /// A bare function or inline interface that is not denied explicitly:
+    /// linked to the component that exports its plain name with the same
+    /// type, or granted when the grant and the allow-list both name it
+    /// exactly (it is never WASI, so no wildcard hands it to the host).
+    /// Otherwise it is decided in step 3.
+    fn plain(
+        &mut self,
+        exports: &ExportIndex,
+        name: &str,
+        item: &WorldItem,
+        id: Option<InterfaceId>,
+        granted: &mut Vec<(InterfaceId, String)>,
+    ) {
+        let (spec, inst) = (self.spec, self.inst);
+        match find_plain_provider(spec, inst, (name, self.dec, item), exports) {
+            Ok(Some((provider, export))) => {
+                let fate = Fate::Linked { provider, export };
+                self.fates.insert(name.to_string(), fate);
+            }
+            Ok(None) => {
+                let Some(grant) = inst.grant.find_exact(name) else {
+                    return;
+                };
+                if spec.allow.find_exact(name).is_none() {
+                    let problem = Problem::GrantNotAllowed {
+                        instance: inst.name.clone(),
+                        import: name.to_string(),
+                        grant: grant.to_string(),
+                    };
+                    self.report(name, problem);
+                    return;
+                }
+                let fate = Fate::Granted {
+                    grant: grant.to_string(),
+                };
+                self.fates.insert(name.to_string(), fate);
+                if let Some(id) = id {
+                    granted.push((id, name.to_string()));
+                }
+            }
+            Err(p) => self.report(name, p),
+        }
     }
 
     /// Grants the import `name` (interface `id`) when a grant selects it, the
@@ -217,7 +285,8 @@ impl Planner<'_> {
         } else {
             let problem = Problem::UndeclaredDependency {
                 instance: inst.name.clone(),
-                import: user.map(ToString::to_string).unwrap_or_default(),
+                // An inline interface has no name of its own: the granted import's.
+                import: user.map_or_else(|| of.to_string(), |u| u.to_string()),
                 dependency: dep_name.clone(),
             };
             self.report(&dep_name, problem);
@@ -254,7 +323,7 @@ impl Planner<'_> {
     fn imports(mut self) -> Vec<ImportPlan> {
         let mut imports = Vec::new();
         for item in &self.dec.imports {
-            if item.kind != ItemKind::Interface || self.reported.contains(&item.name) {
+            if item.kind == ItemKind::Type || self.reported.contains(&item.name) {
                 continue;
             }
             let fate = match self.fates.remove(&item.name) {
@@ -274,14 +343,21 @@ impl Planner<'_> {
     }
 
     /// The fate of an import that is neither linked nor granted: denied when
-    /// it is WASI or denied explicitly, else a problem.
+    /// it is WASI or denied explicitly, else a problem. A plain name (a bare
+    /// function or inline interface) is never WASI.
     fn denial(&mut self, name: &str) -> Option<Fate> {
-        // Not an interface: reported in step 1.
-        let parsed = InterfaceName::parse(name)?;
-        let unversioned = parsed.unversioned();
-        let is_virtual = self.virtual_keys.iter().any(|(i, _)| *i == unversioned);
-        let explicit = self.inst.deny.matches(&parsed);
-        if !parsed.is_wasi() && !explicit {
+        let parsed = InterfaceName::parse(name);
+        let unversioned = parsed.as_ref().map(InterfaceName::unversioned);
+        let is_virtual = self
+            .virtual_keys
+            .iter()
+            .any(|(i, _)| Some(*i) == unversioned.as_deref());
+        let explicit = match &parsed {
+            Some(parsed) => self.inst.deny.matches(parsed),
+            None => self.inst.deny.matches_plain(name),
+        };
+        let is_wasi = parsed.as_ref().is_some_and(InterfaceName::is_wasi);
+        if !is_wasi && !explicit {
             self.problems.insert(Problem::Unsatisfied {
                 instance: self.inst.name.clone(),
                 import: name.to_string(),
@@ -299,6 +375,35 @@ impl Planner<'_> {
             functions: BTreeMap::new(),
         })
     }
+}
+
+/// The first type at the top level of the world that `f` uses, by name.
+fn world_type(resolve: &Resolve, f: &Function) -> Option<String> {
+    let mut types: Vec<Type> = f.params.iter().map(|p| p.ty).collect();
+    types.extend(f.result);
+    while let Some(ty) = types.pop() {
+        let Type::Id(id) = ty else { continue };
+        let def = &resolve.types[id];
+        if let TypeOwner::World(_) = def.owner {
+            return Some(def.name.clone().unwrap_or_default());
+        }
+        match &def.kind {
+            TypeDefKind::Record(r) => types.extend(r.fields.iter().map(|f| f.ty)),
+            TypeDefKind::Tuple(t) => types.extend(&t.types),
+            TypeDefKind::Variant(v) => types.extend(v.cases.iter().filter_map(|c| c.ty)),
+            TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) => types.push(*t),
+            TypeDefKind::FixedLengthList(t, _) => types.push(*t),
+            TypeDefKind::Map(k, v) => types.extend([*k, *v]),
+            TypeDefKind::Result(r) => types.extend(r.ok.iter().chain(&r.err)),
+            TypeDefKind::Future(t) | TypeDefKind::Stream(t) => types.extend(*t),
+            TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => types.push(Type::Id(*r)),
+            TypeDefKind::Resource
+            | TypeDefKind::Enum(_)
+            | TypeDefKind::Flags(_)
+            | TypeDefKind::Unknown => {}
+        }
+    }
+    None
 }
 
 /// Where an import that is not virtualized comes from, for a message

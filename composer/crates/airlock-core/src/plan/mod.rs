@@ -3,7 +3,8 @@
 //! inside the output. Pure data; the audit prints it. Deny by default.
 //!
 //! [`plan`] plans each instance (`instance`, with `providers` to find what
-//! other components export), then checks what WASI-looking WIT declares
+//! other components export, and `signature` to match bare functions and
+//! inline interfaces to exports of their plain name), then checks what WASI-looking WIT declares
 //! (`wasi_checks`) and which types cross between instances (`type_deps`),
 //! and orders the instances (`order`). Every [`Problem`] is collected.
 
@@ -11,6 +12,7 @@ mod instance;
 mod order;
 mod problem;
 mod providers;
+mod signature;
 mod type_deps;
 mod wasi_checks;
 
@@ -340,5 +342,112 @@ mod tests {
             functions: BTreeMap::new(),
         };
         assert_eq!(plan.instances[0].imports[0].fate, explicit);
+    }
+
+    /// Plans `app` (importing a bare function and an inline interface) with
+    /// `keys` under it, beside `libs` (name, WIT) that may export them.
+    fn plan_bare(keys: &str, libs: &[(&str, &str)]) -> Result<Plan, PolicyError> {
+        let app = "package test:app;
+            world app {
+              import thing-in: func(key: string) -> result<string, string>;
+              import lists: interface { sum: func(v: list<u32>) -> u64; }
+              import wasi:cli/environment@0.2.12;
+            }";
+        let mut manifest =
+            format!("[output]\nroot = \"app\"\n[components.app]\npath = \"app.wasm\"\n{keys}\n");
+        let mut wits = vec![("app", app)];
+        for (name, wit) in libs {
+            manifest.push_str(&format!("[components.{name}]\npath = \"{name}.wasm\"\n"));
+            wits.push((name, wit));
+        }
+        let (spec, decoded) = composition(&manifest, &wits, Some(&wasi()));
+        plan(&spec, &decoded.iter().collect::<Vec<_>>())
+    }
+
+    const BARE_LIB: &str = "package test:lib;
+        world lib {
+          export thing-in: func(key: string) -> result<string, string>;
+          export lists: interface { sum: func(v: list<u32>) -> u64; }
+        }";
+
+    #[test]
+    fn bare_names_are_denied_only_by_plain_patterns() {
+        let explicit = Fate::Denied {
+            reason: "explicit".into(),
+            of: None,
+            functions: BTreeMap::new(),
+        };
+        for deny in [
+            r#"["*"]"#,
+            r#"["thing-in", "lists"]"#,
+            r#"["thing-*", "l*"]"#,
+        ] {
+            let plan = plan_bare(&format!("deny = {deny}"), &[]).unwrap();
+            let app = fates(&plan.instances[0]);
+            assert_eq!(app["thing-in"], &explicit, "{deny}");
+            assert_eq!(app["lists"], &explicit, "{deny}");
+            assert_eq!(plan.instances[0].imports[0].family, Family::Custom);
+        }
+        // WASI and namespaced patterns never reach a plain name, nor does a
+        // plain pattern reach WASI: the environment is denied by default.
+        let err = plan_bare(r#"deny = ["wasi:*", "lists"]"#, &[]).unwrap_err();
+        let unsatisfied = Problem::Unsatisfied {
+            instance: "app".into(),
+            import: "thing-in".into(),
+        };
+        assert_eq!(err.0, [unsatisfied]);
+        let plan = plan_bare(r#"deny = ["thing-in", "lists"]"#, &[]).unwrap();
+        let env = fates(&plan.instances[0])["wasi:cli/environment@0.2.12"].clone();
+        assert!(matches!(env, Fate::Denied { reason, .. } if reason == "default"));
+    }
+
+    #[test]
+    fn bare_names_link_to_the_one_provider_or_the_wired_one() {
+        let linked = |provider: &str, export: &str| Fate::Linked {
+            provider: provider.into(),
+            export: export.into(),
+        };
+        let plan = plan_bare("", &[("lib", BARE_LIB)]).unwrap();
+        let app = plan.instances.iter().find(|i| i.name == "app").unwrap();
+        assert_eq!(fates(app)["thing-in"], &linked("lib", "thing-in"));
+        assert_eq!(fates(app)["lists"], &linked("lib", "lists"));
+
+        let two = [("lib-a", BARE_LIB), ("lib-b", BARE_LIB)];
+        let err = plan_bare("", &two).unwrap_err();
+        assert!(err.0.contains(&Problem::Ambiguous {
+            instance: "app".into(),
+            import: "thing-in".into(),
+            candidates: vec!["lib-a".into(), "lib-b".into()],
+        }));
+        let wired = r#"wire = { "thing-in" = "lib-b", "lists" = "lib-a" }"#;
+        let plan = plan_bare(wired, &two).unwrap();
+        let app = plan.instances.iter().find(|i| i.name == "app").unwrap();
+        assert_eq!(fates(app)["thing-in"], &linked("lib-b", "thing-in"));
+        assert_eq!(fates(app)["lists"], &linked("lib-a", "lists"));
+    }
+
+    #[test]
+    fn bare_names_are_granted_only_by_their_exact_name() {
+        let keys = |grant: &str, allow: &str| {
+            format!("grant = {grant}\ndeny = [\"lists\"]\n[allow]\ninterfaces = {allow}")
+        };
+        let granted = Fate::Granted {
+            grant: "thing-in".into(),
+        };
+        let plan = plan_bare(&keys(r#"["thing-in"]"#, r#"["thing-in"]"#), &[]).unwrap();
+        assert_eq!(fates(&plan.instances[0])["thing-in"], &granted);
+        // A wildcard grant is not its name: unsatisfied, as if not granted
+        // (while the environment is granted by it).
+        let allow = r#"["thing-in", "wasi:cli/*"]"#;
+        let err = plan_bare(&keys(r#"["*"]"#, allow), &[]).unwrap_err();
+        assert!(
+            matches!(&err.0[..], [Problem::Unsatisfied { import, .. }] if import == "thing-in")
+        );
+        // Nor is a wildcard in the allow-list.
+        let err = plan_bare(&keys(r#"["thing-in"]"#, r#"["*"]"#), &[]).unwrap_err();
+        assert!(
+            matches!(&err.0[..], [Problem::GrantNotAllowed { import, .. }] if import == "thing-in"),
+            "{err}"
+        );
     }
 }

@@ -59,15 +59,52 @@ pub enum Problem {
         /// The wired target.
         target: String,
     },
-    /// A bare function or type import: only interfaces can be linked or virtualized.
+    /// A type imported at the top level of a world (a `use` or a `resource`
+    /// in the world itself): only interfaces and functions are linked or
+    /// virtualized.
     #[error(
-        "`{instance}` imports `{import}`, a bare function, type or unnamed inline interface; only named interfaces can be linked or virtualized"
+        "`{instance}` imports `{import}`, a type at the top level of its world (a `use` or \
+         `resource` in the world itself); airlock links and virtualizes interfaces and \
+         functions, not types imported on their own"
     )]
-    NotAnInterface {
+    TypeImport {
         /// The instance.
         instance: String,
         /// The import.
         import: String,
+    },
+    /// A bare function whose signature uses a type imported at the top
+    /// level of the world: it cannot be served without that type.
+    #[error(
+        "`{instance}` imports `{import}`, a function that uses `{ty}`, a type at the top level \
+         of its world; airlock links and virtualizes interfaces and functions, not types \
+         imported on their own"
+    )]
+    WorldTypeFunction {
+        /// The instance.
+        instance: String,
+        /// The function.
+        import: String,
+        /// The world-level type it uses.
+        ty: String,
+    },
+    /// A bare function or inline interface that another component exports
+    /// under the same plain name, but with another type.
+    #[error(
+        "`{instance}` imports `{import}`, which `{provider}` exports with another type \
+         ({difference}); only an export of the same type can serve it: make them match, or \
+         deny it explicitly (`deny = [\"{import}\"]` under [components.{instance}], or \
+         `--deny {import}`)"
+    )]
+    PlainMismatch {
+        /// The instance.
+        instance: String,
+        /// The plain name it imports.
+        import: String,
+        /// The component that exports that name.
+        provider: String,
+        /// How the two differ.
+        difference: String,
     },
     /// An instance links an interface from a provider, but a type dependency of
     /// that interface (e.g. `wasi:io/streams` under an interface that passes
@@ -367,15 +404,33 @@ mod tests {
     }
 
     #[test]
-    fn not_an_interface() {
-        let p = Problem::NotAnInterface {
+    fn type_import() {
+        let p = Problem::TypeImport {
             instance: "lib".into(),
-            import: "foo".into(),
+            import: "r".into(),
         };
         assert_eq!(
             p.to_string(),
-            "`lib` imports `foo`, a bare function, type or unnamed inline interface; only named \
-             interfaces can be linked or virtualized"
+            "`lib` imports `r`, a type at the top level of its world (a `use` or `resource` in \
+             the world itself); airlock links and virtualizes interfaces and functions, not \
+             types imported on their own"
+        );
+    }
+
+    #[test]
+    fn plain_mismatch() {
+        let p = Problem::PlainMismatch {
+            instance: "app".into(),
+            import: "thing-in".into(),
+            provider: "lib".into(),
+            difference: "`func(x: u32)` there, `func(x: string)` here".into(),
+        };
+        assert_eq!(
+            p.to_string(),
+            "`app` imports `thing-in`, which `lib` exports with another type (`func(x: u32)` \
+             there, `func(x: string)` here); only an export of the same type can serve it: make \
+             them match, or deny it explicitly (`deny = [\"thing-in\"]` under [components.app], \
+             or `--deny thing-in`)"
         );
     }
 
@@ -554,7 +609,7 @@ mod tests {
     #[test]
     fn policy_error_lists_every_problem() {
         let e = PolicyError(vec![
-            Problem::NotAnInterface {
+            Problem::TypeImport {
                 instance: "lib".into(),
                 import: "foo".into(),
             },
@@ -564,9 +619,10 @@ mod tests {
         ]);
         assert_eq!(
             e.to_string(),
-            "the policy cannot be met:\n  - `lib` imports `foo`, a bare function, type or \
-             unnamed inline interface; only named interfaces can be linked or virtualized\n  \
-             - components import each other in a cycle: `a` -> `b` -> `a`"
+            "the policy cannot be met:\n  - `lib` imports `foo`, a type at the top level of its \
+             world (a `use` or `resource` in the world itself); airlock links and virtualizes \
+             interfaces and functions, not types imported on their own\n  - components import \
+             each other in a cycle: `a` -> `b` -> `a`"
         );
     }
 }

@@ -1,19 +1,28 @@
 //! Finding the component that provides an import: an index of every
-//! instance's interface exports, wires first, ambiguity an error.
+//! instance's interface exports, wires first, ambiguity an error. A plain
+//! name (a bare function or inline interface) is provided by an export of
+//! that name and the same type (see `signature`).
 
-use super::Problem;
+use super::{Problem, signature};
 use crate::inspect::{Decoded, ItemKind};
 use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
 use std::collections::HashMap;
+use wit_parser::WorldItem;
 
 /// Every interface export of every instance, by unversioned name, so finding
-/// providers costs one lookup per import rather than a scan of all instances.
-pub(super) struct ExportIndex(HashMap<String, Vec<(usize, InterfaceName, String)>>);
+/// providers costs one lookup per import rather than a scan of all instances;
+/// and every export under a plain name, by that name.
+pub(super) struct ExportIndex<'a> {
+    interfaces: HashMap<String, Vec<(usize, InterfaceName, String)>>,
+    /// Plain name -> (instance index, its component, the export).
+    plain: HashMap<&'a str, Vec<(usize, &'a Decoded, &'a WorldItem)>>,
+}
 
-impl ExportIndex {
-    pub(super) fn new(all: &[&Decoded]) -> Self {
+impl<'a> ExportIndex<'a> {
+    pub(super) fn new(all: &[&'a Decoded]) -> Self {
         let mut index: HashMap<String, Vec<(usize, InterfaceName, String)>> = HashMap::new();
+        let mut plain: HashMap<&str, Vec<_>> = HashMap::new();
         for (i, dec) in all.iter().enumerate() {
             for e in dec.exports.iter().filter(|e| e.kind == ItemKind::Interface) {
                 if let Some(n) = InterfaceName::parse(&e.name) {
@@ -23,8 +32,19 @@ impl ExportIndex {
                         .push((i, n, e.name.clone()));
                 }
             }
+            for (key, item) in &dec.resolve.worlds[dec.world].exports {
+                if let wit_parser::WorldKey::Name(name) = key {
+                    plain
+                        .entry(name.as_str())
+                        .or_default()
+                        .push((i, *dec, item));
+                }
+            }
         }
-        Self(index)
+        Self {
+            interfaces: index,
+            plain,
+        }
     }
 
     /// The highest export of instance `index` that serves `import`.
@@ -35,11 +55,11 @@ impl ExportIndex {
             .map(|(_, _, name)| name.clone())
     }
 
-    fn candidates<'a>(
-        &'a self,
-        import: &'a InterfaceName,
-    ) -> impl Iterator<Item = &'a (usize, InterfaceName, String)> {
-        self.0
+    fn candidates<'s>(
+        &'s self,
+        import: &'s InterfaceName,
+    ) -> impl Iterator<Item = &'s (usize, InterfaceName, String)> {
+        self.interfaces
             .get(&import.unversioned())
             .into_iter()
             .flatten()
@@ -92,6 +112,59 @@ pub(super) fn find_provider(
             instance: inst.name.clone(),
             import: import.to_string(),
             candidates: candidates.into_iter().map(|(n, _)| n).collect(),
+        }),
+    }
+}
+
+/// The component that provides the plain name `import` (a bare function or
+/// inline interface `item` of `dec`, the component of `inst`): the wired one
+/// if a wire names it, else the one other instance exporting that name. The
+/// export must have the same type; several candidates are ambiguous.
+pub(super) fn find_plain_provider(
+    spec: &CompositionSpec,
+    inst: &InstanceSpec,
+    (import, dec, item): (&str, &Decoded, &WorldItem),
+    exports: &ExportIndex,
+) -> Result<Option<(String, String)>, Problem> {
+    let exporters = exports.plain.get(import).into_iter().flatten();
+    let differs = |other: &Decoded, export: &WorldItem| {
+        signature::mismatch((&dec.resolve, item), (&other.resolve, export))
+    };
+    if let Some((_, target)) = inst.wire.iter().find(|(p, _)| p.matches_plain(import)) {
+        let served = exporters
+            .filter(|(i, _, _)| spec.instances[*i].name == *target)
+            .any(|(_, other, export)| differs(other, export).is_none());
+        return match served {
+            true => Ok(Some((target.clone(), import.to_string()))),
+            false => Err(Problem::WireMismatch {
+                instance: inst.name.clone(),
+                import: import.to_string(),
+                target: target.clone(),
+            }),
+        };
+    }
+    let others: Vec<(&str, Option<String>)> = exporters
+        .map(|(i, other, export)| (spec.instances[*i].name.as_str(), differs(other, export)))
+        .filter(|(name, _)| *name != inst.name)
+        .collect();
+    let serving: Vec<&str> = others
+        .iter()
+        .filter(|(_, d)| d.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    match (serving.as_slice(), others.first()) {
+        ([one], _) => Ok(Some((one.to_string(), import.to_string()))),
+        ([], None) => Ok(None),
+        ([], Some((provider, difference))) => Err(Problem::PlainMismatch {
+            instance: inst.name.clone(),
+            import: import.to_string(),
+            provider: provider.to_string(),
+            difference: difference.clone().unwrap_or_default(),
+        }),
+        (several, _) => Err(Problem::Ambiguous {
+            instance: inst.name.clone(),
+            import: import.to_string(),
+            candidates: several.iter().map(|n| n.to_string()).collect(),
         }),
     }
 }

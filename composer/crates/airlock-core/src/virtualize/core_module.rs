@@ -38,9 +38,9 @@ use wasm_encoder::{
 };
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::{
-    Function as WitFunction, FutureIntrinsic, Handle, LiftLowerAbi, Mangling, ManglingAndAbi,
-    ResourceIntrinsic, SizeAlign, StreamIntrinsic, Type, TypeDefKind, TypeId, TypeOwner,
-    WasmExport, WasmExportKind, WasmImport, WorldKey,
+    Function as WitFunction, FutureIntrinsic, Handle, InterfaceId, LiftLowerAbi, Mangling,
+    ManglingAndAbi, ResourceIntrinsic, SizeAlign, StreamIntrinsic, Type, TypeDefKind, TypeId,
+    TypeOwner, WasmExport, WasmExportKind, WasmImport, WorldKey,
 };
 
 /// The name mangling of the core module (what `wit-bindgen` emits too).
@@ -150,8 +150,9 @@ pub(crate) enum RandomOut {
 
 /// One function the stub exports.
 pub(crate) struct Export<'a> {
-    /// The denied interface, as the importing world names it.
-    pub interface: &'a WorldKey,
+    /// The denied interface, as the importing world names it; `None` for a
+    /// bare function (the world's own).
+    pub interface: Option<&'a WorldKey>,
     pub func: &'a WitFunction,
     pub body: Body,
 }
@@ -241,11 +242,14 @@ impl Types {
     }
 }
 
-/// Builds the core module exporting `exports`; `name` names it for backtraces.
+/// Builds the core module exporting `exports`; `inline` gives the world keys
+/// of denied inline interfaces (which have no name of their own), `name`
+/// names the module for backtraces.
 pub(crate) fn build(
     values: &Values<'_>,
     sizes: &SizeAlign,
     exports: &[Export<'_>],
+    inline: &HashMap<InterfaceId, WorldKey>,
     name: &str,
 ) -> Vec<u8> {
     let resolve = values.resolve;
@@ -303,7 +307,7 @@ pub(crate) fn build(
     }
     let mut imports = ImportSection::new();
     for &intrinsic in intrinsics.keys() {
-        let (module, field, ty) = import_of(resolve, exports, intrinsic, &mut types);
+        let (module, field, ty) = import_of(resolve, exports, inline, intrinsic, &mut types);
         imports.import(&module, &field, EntityType::Function(ty));
     }
     let call = |i: Intrinsic| Instruction::Call(index_of[&i]);
@@ -544,7 +548,7 @@ pub(crate) fn build(
             resolve.wasm_export_name(
                 mangling,
                 WasmExport::Func {
-                    interface: Some(export.interface),
+                    interface: export.interface,
                     func: export.func,
                     kind,
                 },
@@ -628,6 +632,7 @@ pub(crate) fn build(
 fn import_of(
     resolve: &wit_parser::Resolve,
     exports: &[Export<'_>],
+    inline: &HashMap<InterfaceId, WorldKey>,
     intrinsic: Intrinsic,
     types: &mut Types,
 ) -> (String, String, u32) {
@@ -648,7 +653,7 @@ fn import_of(
             let (module, name, sig) =
                 export
                     .func
-                    .task_return_import(resolve, Some(export.interface), Mangling::Legacy);
+                    .task_return_import(resolve, export.interface, Mangling::Legacy);
             let params = sig.params.iter().map(|t| val_type(*t)).collect();
             return (module, name, types.index(params, vec![]));
         }
@@ -665,7 +670,7 @@ fn import_of(
             let (module, name) = resolve.wasm_import_name(
                 MANGLING,
                 WasmImport::StreamIntrinsic {
-                    interface: Some(exports[e].interface),
+                    interface: exports[e].interface,
                     func: exports[e].func,
                     ty: Some(ty),
                     intrinsic: which,
@@ -708,7 +713,7 @@ fn import_of(
             let (module, name) = resolve.wasm_import_name(
                 MANGLING,
                 WasmImport::FutureIntrinsic {
-                    interface: Some(exports[e].interface),
+                    interface: exports[e].interface,
                     func: exports[e].func,
                     ty: Some(ty),
                     intrinsic: which,
@@ -720,7 +725,7 @@ fn import_of(
         }
     };
     let owner = match resolve.types[resource].owner {
-        TypeOwner::Interface(i) => WorldKey::Interface(i),
+        TypeOwner::Interface(i) => inline.get(&i).cloned().unwrap_or(WorldKey::Interface(i)),
         _ => unreachable!("stub resources belong to interfaces"),
     };
     let (module, name) = resolve.wasm_import_name(
@@ -801,7 +806,7 @@ fn task_return_signature(
 ) -> wit_parser::abi::WasmSignature {
     export
         .func
-        .task_return_import(resolve, Some(export.interface), Mangling::Legacy)
+        .task_return_import(resolve, export.interface, Mangling::Legacy)
         .2
 }
 

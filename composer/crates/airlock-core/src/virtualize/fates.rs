@@ -154,7 +154,7 @@ pub fn plan_interface(
         .values()
         .map(|func| FunctionFate {
             function: func.name.clone(),
-            fate: decide(&values, iface, func, rules).0,
+            fate: decide(&values, Some(iface), func, rules).0,
         })
         .collect()
 }
@@ -167,17 +167,19 @@ pub(crate) fn defined_by(resolve: &Resolve, r: TypeId, stubbed: &[InterfaceId]) 
     }
 }
 
-/// The fate of `func` and, unless it traps or returns nothing, its result value.
+/// The fate of `func` (of `iface`; `None` for a bare function) and, unless
+/// it traps or returns nothing, its result value.
 /// Async functions get the same fates as sync ones: the value is what the
 /// stub hands to `task.return` instead of returning it.
 pub(crate) fn decide(
     values: &Values<'_>,
-    iface: InterfaceId,
+    iface: Option<InterfaceId>,
     func: &Function,
     rules: Rules,
 ) -> (Fate, Option<Value>) {
     let resolve = values.resolve;
     if rules == Rules::Wasi
+        && let Some(iface) = iface
         && let Some(reason) = wasi_exception(resolve, iface, &func.name)
     {
         return (trap(reason), None);

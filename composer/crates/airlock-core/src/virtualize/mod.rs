@@ -8,7 +8,10 @@
 //! the denied ones use (`use wasi:io/streams.{output-stream}`): those used
 //! directly, and of their dependencies only what those types reach. The
 //! composer wires the importer's imports to the stub's exports, and the stub's
-//! imports to whatever serves the importer.
+//! imports to whatever serves the importer. [`synthesize_items`] takes the
+//! world's imports as they are, so it also denies inline interfaces
+//! (`lists: interface { .. }`) and bare functions (`thing-in: func(..)`),
+//! exported under the same plain names.
 //!
 //! What each function does is decided in `fates` by [`Rules::of`] the
 //! interface's package (graceful denials for `wasi:` wherever the WIT allows:
@@ -49,7 +52,7 @@ pub use stubs::{Stubs, is_types_only, stubs, types_only_key};
 pub use virtuals::{Virtuals, parse_clock, splitmix64};
 
 use core_module::{Body, Export};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use values::Values;
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::{
@@ -72,6 +75,14 @@ pub enum VirtualizeError {
     #[error("cannot deny an interface that has no package name (in world import `{name}`)")]
     Anonymous {
         /// What the resolve calls it.
+        name: String,
+    },
+    /// A type at the top level of a world: there is nothing to deny.
+    #[error(
+        "cannot deny `{name}`, a type at the top level of a world: only interfaces and functions"
+    )]
+    Type {
+        /// The import's name.
         name: String,
     },
     /// The deny set splits interfaces that share types: a denied interface
@@ -116,10 +127,8 @@ pub fn synthesize_with(
     label: &str,
     virtuals: &Virtuals,
 ) -> Result<DenyComponent, VirtualizeError> {
-    // A stable order whatever the caller's: by name.
-    let mut denied = BTreeMap::new();
+    let mut items = Vec::new();
     for &id in deny {
-        let key = WorldKey::Interface(id);
         let named =
             resolve.interfaces[id].name.is_some() && resolve.interfaces[id].package.is_some();
         if !named {
@@ -127,9 +136,47 @@ pub fn synthesize_with(
                 name: resolve.interfaces[id].name.clone().unwrap_or_default(),
             });
         }
-        denied.insert(resolve.name_world_key(&key), (id, key));
+        items.push((WorldKey::Interface(id), interface_item(id)));
     }
-    let deny: Vec<InterfaceId> = denied.values().map(|(id, _)| *id).collect();
+    synthesize_items(resolve, &items, label, virtuals)
+}
+
+/// [`synthesize_with`] for imports of a world as the world has them (its
+/// key and item): named interfaces, inline interfaces (`lists: interface {
+/// .. }`) and bare functions (`thing-in: func(..)`). The stub exports each
+/// under the same name. Inline interfaces and bare functions are never
+/// WASI: `err` where the result has an error case, else a named trap.
+pub fn synthesize_items(
+    resolve: &Resolve,
+    items: &[(WorldKey, WorldItem)],
+    label: &str,
+    virtuals: &Virtuals,
+) -> Result<DenyComponent, VirtualizeError> {
+    // A stable order whatever the caller's: by name.
+    let mut denied = BTreeMap::new();
+    for (key, item) in items {
+        if let WorldItem::Type { .. } = item {
+            return Err(VirtualizeError::Type {
+                name: resolve.name_world_key(key),
+            });
+        }
+        denied.insert(resolve.name_world_key(key), (key, item));
+    }
+    let deny: Vec<InterfaceId> = denied
+        .values()
+        .filter_map(|(_, item)| match item {
+            WorldItem::Interface { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    // Inline interfaces have no name of their own: the world's key names them.
+    let inline: HashMap<InterfaceId, WorldKey> = denied
+        .values()
+        .filter_map(|(key, item)| match (key, item) {
+            (WorldKey::Name(_), WorldItem::Interface { id, .. }) => Some((*id, (*key).clone())),
+            _ => None,
+        })
+        .collect();
 
     let is_stubbed = |r| fates::defined_by(resolve, r, &deny);
     let values = Values {
@@ -138,20 +185,33 @@ pub fn synthesize_with(
     };
     let mut exports = Vec::new();
     let mut all_fates = BTreeMap::new();
-    for (name, (id, key)) in &denied {
-        let rules = Rules::of(resolve, *id);
-        let unversioned = unversioned_name(resolve, *id);
+    for (name, (key, item)) in &denied {
+        let (interface, functions, rules, unversioned) = match item {
+            WorldItem::Interface { id, .. } => (
+                Some(*key),
+                resolve.interfaces[*id].functions.values().collect(),
+                Rules::of(resolve, *id),
+                unversioned_name(resolve, *id),
+            ),
+            WorldItem::Function(func) => (None, vec![func], Rules::User, String::new()),
+            WorldItem::Type { .. } => unreachable!("refused above"),
+        };
         let mut iface_fates = Vec::new();
-        for func in resolve.interfaces[*id].functions.values() {
-            // Virtual values serve sync functions; async ones are denied.
-            let served = match func.kind.is_async() {
+        for func in functions {
+            // Virtual values serve sync functions of WASI interfaces; async
+            // ones are denied.
+            let served = match func.kind.is_async() || unversioned.is_empty() {
                 true => None,
                 false => virtuals.serve(&unversioned, &func.name),
             };
             let (fate, body) = match served {
                 Some(served) => served,
                 None => {
-                    let (fate, value) = fates::decide(&values, *id, func, rules);
+                    let iface = match item {
+                        WorldItem::Interface { id, .. } => Some(*id),
+                        _ => None,
+                    };
+                    let (fate, value) = fates::decide(&values, iface, func, rules);
                     let body = match fate {
                         Fate::Trap { .. } => Body::Trap,
                         _ => Body::Return(value),
@@ -160,7 +220,7 @@ pub fn synthesize_with(
                 }
             };
             exports.push(Export {
-                interface: key,
+                interface,
                 func,
                 body,
             });
@@ -175,8 +235,13 @@ pub fn synthesize_with(
     let (world_resolve, world) = deny_world(resolve, &denied)?;
     let mut sizes = SizeAlign::default();
     sizes.fill(resolve);
-    let mut module =
-        core_module::build(&values, &sizes, &exports, &format!("airlock-deny:{label}"));
+    let mut module = core_module::build(
+        &values,
+        &sizes,
+        &exports,
+        &inline,
+        &format!("airlock-deny:{label}"),
+    );
 
     let encode_error = |e: anyhow::Error| VirtualizeError::Encode {
         label: label.to_string(),
@@ -204,6 +269,17 @@ pub fn synthesize_with(
     })
 }
 
+/// The world item of the interface `id`, imported whole.
+fn interface_item(id: InterfaceId) -> WorldItem {
+    WorldItem::Interface {
+        id,
+        stability: Default::default(),
+        docs: Default::default(),
+        span: Default::default(),
+        external_id: None,
+    }
+}
+
 /// `ns:pkg/iface` without a version.
 fn unversioned_name(resolve: &Resolve, id: InterfaceId) -> String {
     let iface = &resolve.interfaces[id];
@@ -214,38 +290,48 @@ fn unversioned_name(resolve: &Resolve, id: InterfaceId) -> String {
     }
 }
 
-/// A copy of `resolve` with a world `airlock:deny/deny` that exports the
-/// denied interfaces and imports what they depend on.
+/// A copy of `resolve` with a world `deny` that exports the denied
+/// interfaces and functions and imports what they depend on. The world is in
+/// a package of its own, `airlock:deny`, unless it exports an inline
+/// interface: that must stay in the package of the world that imports it.
 fn deny_world(
     resolve: &Resolve,
-    denied: &BTreeMap<String, (InterfaceId, WorldKey)>,
+    denied: &BTreeMap<String, (&WorldKey, &WorldItem)>,
 ) -> Result<(Resolve, WorldId), VirtualizeError> {
     let mut resolve = resolve.clone();
-    let package = resolve.packages.alloc(Package {
-        name: PackageName {
-            namespace: "airlock".to_string(),
-            name: "deny".to_string(),
-            version: None,
-        },
-        docs: Default::default(),
-        interfaces: Default::default(),
-        worlds: Default::default(),
+    // An inline interface belongs to the package of the world that has it,
+    // and so must the world that exports it.
+    let inline_package = denied.values().find_map(|(key, item)| match (key, item) {
+        (WorldKey::Name(_), WorldItem::Interface { id, .. }) => resolve.interfaces[*id].package,
+        _ => None,
     });
+    let package = match inline_package {
+        Some(package) => package,
+        None => resolve.packages.alloc(Package {
+            name: PackageName {
+                namespace: "airlock".to_string(),
+                name: "deny".to_string(),
+                version: None,
+            },
+            docs: Default::default(),
+            interfaces: Default::default(),
+            worlds: Default::default(),
+        }),
+    };
+    let taken = &resolve.packages[package].worlds;
+    let name = (0..)
+        .map(|i| match i {
+            0 => "deny".to_string(),
+            i => format!("deny{i}"),
+        })
+        .find(|n| !taken.contains_key(n))
+        .expect("a free name");
     let imports = denied
         .values()
-        .map(|(id, key)| {
-            let item = WorldItem::Interface {
-                id: *id,
-                stability: Default::default(),
-                docs: Default::default(),
-                span: Default::default(),
-                external_id: None,
-            };
-            (key.clone(), item)
-        })
+        .map(|(key, item)| ((*key).clone(), (*item).clone()))
         .collect();
     let world = resolve.worlds.alloc(World {
-        name: "deny".to_string(),
+        name: name.clone(),
         imports,
         exports: Default::default(),
         package: Some(package),
@@ -254,12 +340,10 @@ fn deny_world(
         includes: Default::default(),
         span: Default::default(),
     });
-    resolve.packages[package]
-        .worlds
-        .insert("deny".to_string(), world);
+    resolve.packages[package].worlds.insert(name.clone(), world);
     // Moves the imports to exports and adds the interfaces they depend on as imports.
     resolve
-        .exportize(world, Some("deny".to_string()), None)
+        .exportize(world, Some(name), None)
         .map_err(|e| VirtualizeError::NotClosed {
             interfaces: denied
                 .keys()
