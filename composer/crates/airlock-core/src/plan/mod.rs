@@ -373,7 +373,7 @@ mod tests {
     #[test]
     fn bare_names_are_denied_only_by_plain_patterns() {
         let explicit = Fate::Denied {
-            reason: "explicit".into(),
+            reason: DenyReason::Explicit,
             of: None,
             functions: BTreeMap::new(),
         };
@@ -398,7 +398,13 @@ mod tests {
         assert_eq!(err.0, [unsatisfied]);
         let plan = plan_bare(r#"deny = ["thing-in", "lists"]"#, &[]).unwrap();
         let env = fates(&plan.instances[0])["wasi:cli/environment@0.2.12"].clone();
-        assert!(matches!(env, Fate::Denied { reason, .. } if reason == "default"));
+        assert!(matches!(
+            env,
+            Fate::Denied {
+                reason: DenyReason::Default,
+                ..
+            }
+        ));
     }
 
     #[test]
