@@ -5,8 +5,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape -p stdio-probe -p net-probe -p fs-probe"
 # The test probes that use component-model async (wit-bindgen's `async` feature):
-# the async suite's probe and vault. Built apart (`build-async-probes`).
-async_probes := "-p async-probe -p async-vault"
+# the async suite's probe and vault, and a WASI 0.3 command. Built apart (`build-async-probes`).
+async_probes := "-p async-probe -p async-vault -p p3-command"
 component_dir := "target/wasm32-wasip2/component"
 # The Python tools (componentize-py, wasmtime, pytest; requirements.txt).
 venv := "target/venv"
@@ -79,8 +79,8 @@ interposers: setup
 build-components: setup build-async-probes
     cargo build --profile component --target wasm32-wasip2 {{ components }} $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
 
-# Build the test probes that use component-model async (tests/probes: async-probe
-# and async-vault) in a cargo invocation of their own. Cargo unifies a
+# Build the test probes that use component-model async (tests/probes: async-probe,
+# async-vault, p3-command) in a cargo invocation of their own. Cargo unifies a
 # dependency's features over the packages of one invocation: built together with
 # the other components, wit-bindgen's `async` would be on for all of them and
 # change their bytes, the checked-in interposers' included (`interposers_are_fresh`).
