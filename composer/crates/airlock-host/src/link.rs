@@ -167,3 +167,23 @@ pub fn provided(name: &str) -> impl Iterator<Item = &'static Provided> + '_ {
 pub fn versioned(name: &str, track: Track) -> String {
     format!("{name}@{}", track.version())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every entry links, on both tracks, into one linker (no name defined
+    /// twice), and the recorders shadow functions of it.
+    #[test]
+    fn the_whole_table_links_into_one_linker() {
+        let mut linker = Linker::new(&crate::engine());
+        for provided in PROVIDED {
+            (provided.link)(&mut linker)
+                .unwrap_or_else(|e| panic!("{} ({:?}): {e}", provided.name, provided.track));
+        }
+        let all: BTreeSet<_> = PROVIDED.iter().map(|p| (p.name, p.track)).collect();
+        crate::record::add_recorders(&mut linker, &all).unwrap();
+        assert_eq!(all.len(), PROVIDED.len(), "an entry is listed twice");
+    }
+}
