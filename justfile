@@ -4,6 +4,9 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape -p stdio-probe -p net-probe -p fs-probe"
+# The test probes that use component-model async (wit-bindgen's `async` feature):
+# the async suite's probe and vault, and a WASI 0.3 command. Built apart (`build-async-probes`).
+async_probes := "-p async-probe -p async-vault -p p3-command"
 component_dir := "target/wasm32-wasip2/component"
 # The Python tools (componentize-py, wasmtime, pytest; requirements.txt).
 venv := "target/venv"
@@ -72,9 +75,18 @@ interposers: setup
     cargo build --profile component --target wasm32-wasip2 $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
     for k in {{ interposer_kinds }}; do cp {{ component_dir }}/interpose_$k.wasm composer/interposers/$k.wasm; done
 
-# Build the library components (wasm32-wasip2, small release profile).
-build-components: setup
+# Build the library components (wasm32-wasip2, small release profile); the async probes first, apart.
+build-components: setup build-async-probes
     cargo build --profile component --target wasm32-wasip2 {{ components }} $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
+
+# Build the test probes that use component-model async (tests/probes: async-probe,
+# async-vault, p3-command) in a cargo invocation of their own. Cargo unifies a
+# dependency's features over the packages of one invocation: built together with
+# the other components, wit-bindgen's `async` would be on for all of them and
+# change their bytes, the checked-in interposers' included (`interposers_are_fresh`).
+[doc("Build the async test probes (tests/probes) in a cargo invocation of their own.")]
+build-async-probes: setup
+    cargo build --profile component --target wasm32-wasip2 {{ async_probes }}
 
 # Build the components and the `airlock` CLI.
 build: build-components
@@ -142,6 +154,7 @@ fmt:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy --target wasm32-wasip2 {{ components }} -- -D warnings
+    cargo clippy --target wasm32-wasip2 {{ async_probes }} -- -D warnings
 
 # What CI runs: formatting, lints, tests.
 ci:

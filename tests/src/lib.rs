@@ -22,6 +22,60 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// A component that `just build-components` builds:
+/// `target/wasm32-wasip2/component/STEM.wasm` (asserted to exist).
+pub fn built_component(stem: &str) -> PathBuf {
+    let path = workspace().join(format!("target/wasm32-wasip2/component/{stem}.wasm"));
+    assert!(
+        path.exists(),
+        "`{}` is missing: run `just build-components` first",
+        path.display()
+    );
+    path
+}
+
+/// A host that would permit everything a probe could ask for: the arguments
+/// `[program, "--probe"]`, one environment variable, `dir` preopened
+/// read-write as `/data`, the network, outgoing HTTP, and `from stdin` on stdin.
+pub fn permissive_host(dir: &Path, program: &str) -> airlock_host::HostConfig {
+    airlock_host::HostConfig {
+        args: vec![program.into(), "--probe".into()],
+        env: vec![("PROBE_SECRET".into(), "hunter2".into())],
+        dirs: vec![airlock_host::Preopen {
+            host: dir.into(),
+            guest: "/data".into(),
+            read_only: false,
+        }],
+        allow_net: true,
+        allow_http: true,
+        stdin: airlock_host::Stdin::Bytes(b"from stdin".to_vec()),
+        ..airlock_host::HostConfig::default()
+    }
+}
+
+/// What a probe component says it can try: its export `interface#names`
+/// (`func() -> list<string>`), called in a fresh instance.
+pub fn probe_names(
+    component: &airlock_host::Component,
+    config: &airlock_host::HostConfig,
+    interface: &str,
+) -> Vec<String> {
+    use airlock_host::Val;
+    let engine = airlock_host::engine();
+    let mut s = airlock_host::Session::instantiate(&engine, component, config).unwrap();
+    let results = s.call_export(Some(interface), "names", &[]).unwrap();
+    let Val::List(items) = &results[0] else {
+        panic!("names: {results:?}")
+    };
+    items
+        .iter()
+        .map(|v| match v {
+            Val::String(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 /// The example app's manifest.
 pub fn example_manifest() -> PathBuf {
     workspace().join("examples/app/airlock.toml")

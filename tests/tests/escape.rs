@@ -9,21 +9,15 @@
 //! Each probe runs in a fresh instance (a trap poisons an instance).
 
 use airlock_core::spec::CompositionSpec;
-use airlock_host::{Component, HostConfig, Preopen, RECORDED, Session, Stdin, Val};
-use airlock_tests::{compose, import_names, workspace};
+use airlock_host::{Component, HostConfig, RECORDED, Session, Val};
+use airlock_tests::{built_component, compose, import_names, permissive_host, probe_names};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 const PROBE: &str = "airlock:escape/probe";
 
 fn escape_wasm() -> PathBuf {
-    let path = workspace().join("target/wasm32-wasip2/component/escape.wasm");
-    assert!(
-        path.exists(),
-        "`{}` is missing: run `just build-components` first",
-        path.display()
-    );
-    path
+    built_component("escape")
 }
 
 /// Composes the escape component alone, allowing (and granting it) `allow`.
@@ -35,19 +29,7 @@ fn composed(allow: &[&str]) -> Vec<u8> {
 
 /// A host that would permit everything the component could ask for.
 fn permissive(dir: &std::path::Path) -> HostConfig {
-    HostConfig {
-        args: vec!["escape.wasm".into(), "--probe".into()],
-        env: vec![("ESCAPE_SECRET".into(), "hunter2".into())],
-        dirs: vec![Preopen {
-            host: dir.into(),
-            guest: "/data".into(),
-            read_only: false,
-        }],
-        allow_net: true,
-        allow_http: true,
-        stdin: Stdin::Bytes(b"from stdin".to_vec()),
-        ..HostConfig::default()
-    }
+    permissive_host(dir, "escape.wasm")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,18 +71,7 @@ fn outcome(v: &Val) -> (String, Outcome) {
 }
 
 fn names(component: &Component, config: &HostConfig) -> Vec<String> {
-    let mut s = Session::instantiate(&airlock_host::engine(), component, config).unwrap();
-    let results = s.call_export(Some(PROBE), "names", &[]).unwrap();
-    let Val::List(items) = &results[0] else {
-        panic!("names: {results:?}")
-    };
-    items
-        .iter()
-        .map(|v| match v {
-            Val::String(s) => s.clone(),
-            other => panic!("{other:?}"),
-        })
-        .collect()
+    probe_names(component, config, PROBE)
 }
 
 /// Runs every probe, each in a fresh instance.

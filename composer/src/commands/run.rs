@@ -1,5 +1,6 @@
-//! `airlock run`: run a command component with a host that links only what the
-//! flags permit, like `wasmtime run`, with a cache of compiled components.
+//! `airlock run`: run a command component (WASI 0.2 or 0.3) with a host that
+//! links only what the flags permit, like `wasmtime run`, with a cache of
+//! compiled components.
 
 use airlock_core::inspect::InspectError;
 use airlock_host::{CacheUse, CompileCache, Component, Engine, HostConfig, Preopen};
@@ -17,8 +18,9 @@ As `wasmtime run` does, the host links every WASI interface the component
 imports (and nothing it does not import): stdio, clocks, random, wasi:io and
 exit as they are; the environment empty (add to it with --env); the
 filesystem with no directories (--dir, --dir-ro); sockets with every address
-refused (--allow-net). wasi:http needs --allow-http. Imports the host cannot
-provide are listed in one error before anything runs.
+refused (--allow-net). wasi:http needs --allow-http. The same for WASI 0.2
+and 0.3 commands (`wasi:cli/run@0.2.x`, `wasi:cli/run@0.3.x`). Imports the
+host cannot provide are listed in one error before anything runs.
 Arguments after APP.wasm are the component's; flags of `airlock run` go
 before them (or before `--`).
 
@@ -35,7 +37,7 @@ Examples:
 Exit code: the component's (0 ok, 1 if `run` returned an error, N from
 wasi:cli/exit), 134 if it trapped, 1 if it could not start.")]
 pub struct RunArgs {
-    /// The command component to run; it must export `wasi:cli/run`.
+    /// The command component to run; it must export `wasi:cli/run` (WASI 0.2 or 0.3).
     #[arg(value_name = "APP.wasm")]
     pub component: PathBuf,
     /// Preopen host directory HOST, read-write, as GUEST (default: HOST as given).
@@ -50,7 +52,7 @@ pub struct RunArgs {
     /// Open the network to wasi:sockets (TCP, UDP, name lookup; any address).
     #[arg(long)]
     pub allow_net: bool,
-    /// Permit outgoing HTTP (wasi:http/outgoing-handler and wasi:http/types).
+    /// Permit outgoing HTTP (wasi:http/outgoing-handler, 0.3's wasi:http/client, wasi:http/types).
     #[arg(long)]
     pub allow_http: bool,
     /// Compile from scratch; neither read nor write the compilation cache.

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-/// What the host grants one run. `Default` grants nothing beyond the interfaces
-/// that are always permitted (stdio, `wasi:io`, clocks, random, environment, exit),
+/// What the host grants one run, on WASI 0.2 and 0.3 alike. `Default` grants
+/// nothing beyond the interfaces that are always permitted (stdio, `wasi:io`,
+/// clocks, random, environment, exit),
 /// with an empty environment, no arguments, empty stdin and captured output;
 /// [`HostConfig::command`] is what `airlock run` starts from.
 #[derive(Debug, Clone, Default)]
@@ -26,7 +27,8 @@ pub struct HostConfig {
     /// refused, name lookup included). Off (the default, for tests): they are
     /// refused unless permitted, so an unexpected import fails loudly.
     pub link_empty: bool,
-    /// Link `wasi:http/outgoing-handler` and `wasi:http/types`.
+    /// Link `wasi:http/outgoing-handler` (0.2), `wasi:http/client` (0.3) and
+    /// `wasi:http/types`.
     pub allow_http: bool,
     /// The guest's standard input.
     pub stdin: Stdin,

@@ -2,7 +2,7 @@
 //! one error that lists every import it will not provide, with the reason.
 
 use super::config::HostConfig;
-use super::link::{self, Family, HOST_WASI_VERSION, Provided};
+use super::link::{self, Family, Provided};
 use airlock_core::names::{InterfaceName, compatible};
 use semver::Version;
 use std::collections::BTreeMap;
@@ -92,13 +92,12 @@ pub fn plan(
     component: &Component,
     config: &HostConfig,
 ) -> Result<Vec<&'static Provided>, UnsatisfiedImports> {
-    let host_version = Version::parse(HOST_WASI_VERSION).expect("a valid version");
-    let mut link: BTreeMap<&'static str, &'static Provided> = BTreeMap::new();
+    let mut link: BTreeMap<(&'static str, link::Track), &'static Provided> = BTreeMap::new();
     let mut problems = BTreeMap::new();
     for (import, _) in component.component_type().imports(engine) {
-        match check(import, &host_version, config) {
+        match check(import, config) {
             Ok(provided) => {
-                link.insert(provided.name, provided);
+                link.insert((provided.name, provided.track), provided);
             }
             Err(reason) => {
                 problems.insert(import.to_string(), reason);
@@ -114,29 +113,43 @@ pub fn plan(
     }
     // Link in the table's (dependency) order.
     let mut link: Vec<_> = link.into_values().collect();
-    link.sort_by_key(|p| link::PROVIDED.iter().position(|q| q.name == p.name));
+    link.sort_by_key(|p| link::PROVIDED.iter().position(|q| std::ptr::eq(*p, q)));
     Ok(link)
 }
 
-fn check(
-    import: &str,
-    host_version: &Version,
-    config: &HostConfig,
-) -> Result<&'static Provided, Reason> {
+/// The entry serving `import` (on the track its version is compatible with),
+/// if the host has one and `config` permits it.
+fn check(import: &str, config: &HostConfig) -> Result<&'static Provided, Reason> {
     let name = InterfaceName::parse(import).ok_or(Reason::NotWasi)?;
     if !name.is_wasi() {
         return Err(Reason::NotWasi);
     }
     let unversioned = name.unversioned();
-    let provided = link::provided(&unversioned).ok_or(Reason::UnknownWasi)?;
-    match &name.version {
-        Some(v) if compatible(v, host_version) => {}
-        _ => {
-            return Err(Reason::Version {
-                provided: link::versioned(&unversioned),
-            });
-        }
+    let candidates: Vec<&'static Provided> = link::provided(&unversioned).collect();
+    if candidates.is_empty() {
+        return Err(Reason::UnknownWasi);
     }
+    let track_version = |p: &Provided| Version::parse(p.track.version()).expect("a valid version");
+    let served = name.version.as_ref().and_then(|v| {
+        candidates
+            .iter()
+            .copied()
+            .find(|p| compatible(v, &track_version(p)))
+    });
+    let Some(provided) = served else {
+        // Name the entry on the import's own release line (0.3 for a
+        // `0.3.0-rc-*` name), else the first.
+        let near = name.version.as_ref().and_then(|v| {
+            candidates.iter().copied().find(|p| {
+                let t = track_version(p);
+                (t.major, t.minor) == (v.major, v.minor)
+            })
+        });
+        let p = near.unwrap_or(candidates[0]);
+        return Err(Reason::Version {
+            provided: link::versioned(&unversioned, p.track),
+        });
+    };
     match permission(provided.family, config) {
         None => Ok(provided),
         Some(flag) => Err(Reason::NotPermitted { flag }),
@@ -166,8 +179,7 @@ mod tests {
     use super::*;
 
     fn reason(import: &str, config: &HostConfig) -> Option<Reason> {
-        let host = Version::parse(HOST_WASI_VERSION).unwrap();
-        check(import, &host, config).err()
+        check(import, config).err()
     }
 
     #[test]
@@ -203,11 +215,60 @@ mod tests {
                 flag: "--allow-http"
             })
         );
+        // WASI 0.3 (wasmtime-wasi's `p3`), under the same flags as 0.2.
+        assert_eq!(reason("wasi:cli/stdout@0.3.0", &none), None);
+        assert_eq!(reason("wasi:cli/types@0.3.0", &none), None);
+        assert_eq!(reason("wasi:clocks/system-clock@0.3.0", &none), None);
         assert_eq!(
-            reason("wasi:cli/stdout@0.3.0", &none),
+            reason("wasi:sockets/types@0.3.0", &none),
+            Some(Reason::NotPermitted {
+                flag: "--allow-net"
+            })
+        );
+        assert_eq!(reason("wasi:sockets/types@0.3.0", &net), None);
+        assert_eq!(reason("wasi:sockets/ip-name-lookup@0.3.0", &command), None);
+        assert_eq!(
+            reason("wasi:filesystem/types@0.3.0", &none),
+            Some(Reason::NotPermitted {
+                flag: "--dir HOST[::GUEST]"
+            })
+        );
+        assert_eq!(reason("wasi:filesystem/preopens@0.3.0", &command), None);
+        assert_eq!(
+            reason("wasi:http/client@0.3.0", &command),
+            Some(Reason::NotPermitted {
+                flag: "--allow-http"
+            })
+        );
+        // Pre-releases are not served; the message names 0.3.0.
+        assert_eq!(
+            reason("wasi:cli/stdout@0.3.0-rc-2026-03-15", &none),
+            Some(Reason::Version {
+                provided: "wasi:cli/stdout@0.3.0".into()
+            })
+        );
+        assert_eq!(
+            reason("wasi:cli/stdout@0.4.0", &none),
             Some(Reason::Version {
                 provided: "wasi:cli/stdout@0.2.12".into()
             })
+        );
+        // Names that only one track has.
+        assert_eq!(
+            reason("wasi:io/streams@0.3.0", &none),
+            Some(Reason::Version {
+                provided: "wasi:io/streams@0.2.12".into()
+            })
+        );
+        assert_eq!(
+            reason("wasi:clocks/system-clock@0.2.0", &none),
+            Some(Reason::Version {
+                provided: "wasi:clocks/system-clock@0.3.0".into()
+            })
+        );
+        assert_eq!(
+            reason("wasi:clocks/timezone@0.3.0", &none),
+            Some(Reason::UnknownWasi)
         );
         assert!(matches!(
             reason("wasi:cli/stdout", &none),

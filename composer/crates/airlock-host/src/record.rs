@@ -12,18 +12,27 @@
 //! - `wasi:sockets/udp-create-socket#create-udp-socket`
 //! - `wasi:sockets/ip-name-lookup#resolve-addresses`
 //! - `wasi:http/outgoing-handler#handle`
+//!
+//! and on WASI 0.3, keyed `interface@0.3#function` (see [`RECORDED_P3`]):
+//! - `wasi:cli/environment@0.3#get-environment`, `#get-arguments`, `#get-initial-cwd`
+//! - `wasi:cli/exit@0.3#exit`
+//! - `wasi:filesystem/preopens@0.3#get-directories`
+//! - `wasi:sockets/types@0.3#[static]tcp-socket.create`, `#[static]udp-socket.create`
+//! - `wasi:sockets/ip-name-lookup@0.3#resolve-addresses`
+//! - `wasi:http/client@0.3#send`
 
-use super::link::versioned;
+use super::link::{Track, versioned};
 use super::state::HostState;
 use std::collections::BTreeSet;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource};
+use wasmtime::component::{Accessor, ComponentType, Linker, LinkerInstance, Lower, Resource};
+use wasmtime_wasi::TrappableError;
 use wasmtime_wasi::cli::WasiCliView;
 use wasmtime_wasi::filesystem::WasiFilesystemView;
 use wasmtime_wasi::p2::bindings::{self as p2, sync};
-use wasmtime_wasi::sockets::WasiSocketsView;
-use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi::sockets::{WasiSockets, WasiSocketsView};
 use wasmtime_wasi_http::p2::bindings::http::{outgoing_handler, types as http_types};
+use wasmtime_wasi_http::{WasiHttp, WasiHttpView};
 
 /// The functions whose calls are counted, as `interface#function`.
 pub static RECORDED: &[&str] = &[
@@ -38,12 +47,39 @@ pub static RECORDED: &[&str] = &[
     "wasi:http/outgoing-handler#handle",
 ];
 
+/// The WASI 0.3 functions whose calls are counted, as `interface@0.3#function`.
+pub static RECORDED_P3: &[&str] = &[
+    "wasi:cli/environment@0.3#get-environment",
+    "wasi:cli/environment@0.3#get-arguments",
+    "wasi:cli/environment@0.3#get-initial-cwd",
+    "wasi:cli/exit@0.3#exit",
+    "wasi:filesystem/preopens@0.3#get-directories",
+    "wasi:sockets/types@0.3#[static]tcp-socket.create",
+    "wasi:sockets/types@0.3#[static]udp-socket.create",
+    "wasi:sockets/ip-name-lookup@0.3#resolve-addresses",
+    "wasi:http/client@0.3#send",
+];
+
 type Cx<'a> = StoreContextMut<'a, HostState>;
 
-/// Redefines the recorded functions of the `linked` interfaces (unversioned names).
-pub fn add_recorders(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<()> {
+/// Redefines the recorded functions of the `linked` interfaces (unversioned
+/// names, by track).
+pub fn add_recorders(
+    l: &mut Linker<HostState>,
+    linked: &BTreeSet<(&str, Track)>,
+) -> wasmtime::Result<()> {
     l.allow_shadowing(true);
-    let result = add(l, linked);
+    let p2: BTreeSet<&str> = linked
+        .iter()
+        .filter(|(_, t)| *t == Track::P2)
+        .map(|(n, _)| *n)
+        .collect();
+    let p3: BTreeSet<&str> = linked
+        .iter()
+        .filter(|(_, t)| *t == Track::P3)
+        .map(|(n, _)| *n)
+        .collect();
+    let result = add(l, &p2).and_then(|()| add_p3(l, &p3));
     l.allow_shadowing(false);
     result
 }
@@ -55,25 +91,28 @@ fn add(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<(
     use sync::sockets::udp_create_socket;
 
     if linked.contains("wasi:cli/environment") {
-        let mut i = l.instance(&versioned("wasi:cli/environment"))?;
-        i.func_wrap("get-environment", |mut cx: Cx<'_>, (): ()| {
-            let s = cx.data_mut();
-            s.record("wasi:cli/environment#get-environment");
-            Ok((environment::Host::get_environment(&mut s.cli())?,))
-        })?;
-        i.func_wrap("get-arguments", |mut cx: Cx<'_>, (): ()| {
-            let s = cx.data_mut();
-            s.record("wasi:cli/environment#get-arguments");
-            Ok((environment::Host::get_arguments(&mut s.cli())?,))
-        })?;
-        i.func_wrap("initial-cwd", |mut cx: Cx<'_>, (): ()| {
-            let s = cx.data_mut();
-            s.record("wasi:cli/environment#initial-cwd");
-            Ok((environment::Host::initial_cwd(&mut s.cli())?,))
-        })?;
+        let mut i = l.instance(&versioned("wasi:cli/environment", Track::P2))?;
+        nullary(
+            &mut i,
+            "get-environment",
+            "wasi:cli/environment#get-environment",
+            |s| environment::Host::get_environment(&mut s.cli()),
+        )?;
+        nullary(
+            &mut i,
+            "get-arguments",
+            "wasi:cli/environment#get-arguments",
+            |s| environment::Host::get_arguments(&mut s.cli()),
+        )?;
+        nullary(
+            &mut i,
+            "initial-cwd",
+            "wasi:cli/environment#initial-cwd",
+            |s| environment::Host::initial_cwd(&mut s.cli()),
+        )?;
     }
     if linked.contains("wasi:cli/exit") {
-        let mut i = l.instance(&versioned("wasi:cli/exit"))?;
+        let mut i = l.instance(&versioned("wasi:cli/exit", Track::P2))?;
         i.func_wrap("exit", |mut cx: Cx<'_>, (status,): (Result<(), ()>,)| {
             let s = cx.data_mut();
             s.record("wasi:cli/exit#exit");
@@ -81,15 +120,16 @@ fn add(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<(
         })?;
     }
     if linked.contains("wasi:filesystem/preopens") {
-        let mut i = l.instance(&versioned("wasi:filesystem/preopens"))?;
-        i.func_wrap("get-directories", |mut cx: Cx<'_>, (): ()| {
-            let s = cx.data_mut();
-            s.record("wasi:filesystem/preopens#get-directories");
-            Ok((preopens::Host::get_directories(&mut s.filesystem())?,))
-        })?;
+        let mut i = l.instance(&versioned("wasi:filesystem/preopens", Track::P2))?;
+        nullary(
+            &mut i,
+            "get-directories",
+            "wasi:filesystem/preopens#get-directories",
+            |s| preopens::Host::get_directories(&mut s.filesystem()),
+        )?;
     }
     if linked.contains("wasi:sockets/tcp-create-socket") {
-        let mut i = l.instance(&versioned("wasi:sockets/tcp-create-socket"))?;
+        let mut i = l.instance(&versioned("wasi:sockets/tcp-create-socket", Track::P2))?;
         i.func_wrap(
             "create-tcp-socket",
             |mut cx: Cx<'_>, (family,): (network::IpAddressFamily,)| {
@@ -105,7 +145,7 @@ fn add(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<(
         )?;
     }
     if linked.contains("wasi:sockets/udp-create-socket") {
-        let mut i = l.instance(&versioned("wasi:sockets/udp-create-socket"))?;
+        let mut i = l.instance(&versioned("wasi:sockets/udp-create-socket", Track::P2))?;
         i.func_wrap(
             "create-udp-socket",
             |mut cx: Cx<'_>, (family,): (network::IpAddressFamily,)| {
@@ -121,7 +161,7 @@ fn add(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<(
         )?;
     }
     if linked.contains("wasi:sockets/ip-name-lookup") {
-        let mut i = l.instance(&versioned("wasi:sockets/ip-name-lookup"))?;
+        let mut i = l.instance(&versioned("wasi:sockets/ip-name-lookup", Track::P2))?;
         i.func_wrap(
             "resolve-addresses",
             |mut cx: Cx<'_>, (net, name): (Resource<network::Network>, String)| {
@@ -137,7 +177,7 @@ fn add(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<(
         )?;
     }
     if linked.contains("wasi:http/outgoing-handler") {
-        let mut i = l.instance(&versioned("wasi:http/outgoing-handler"))?;
+        let mut i = l.instance(&versioned("wasi:http/outgoing-handler", Track::P2))?;
         i.func_wrap(
             "handle",
             |mut cx: Cx<'_>,
@@ -157,4 +197,153 @@ fn add(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<(
         )?;
     }
     Ok(())
+}
+
+/// The WASI 0.3 recorders: the sync functions as for 0.2; `resolve-addresses`
+/// and `send` (async functions) and `udp-socket.create` (async on the host)
+/// through the same calls wasmtime-wasi's bindings make.
+fn add_p3(l: &mut Linker<HostState>, linked: &BTreeSet<&str>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p3::bindings::cli::{environment, exit};
+    use wasmtime_wasi::p3::bindings::filesystem::preopens;
+    use wasmtime_wasi::p3::bindings::sockets::ip_name_lookup;
+    use wasmtime_wasi::p3::bindings::sockets::types::{
+        HostTcpSocket, HostUdpSocket, IpAddressFamily,
+    };
+    use wasmtime_wasi_http::p3::bindings::http::client;
+    use wasmtime_wasi_http::p3::bindings::http::types::Request;
+
+    if linked.contains("wasi:cli/environment") {
+        let mut i = instance(l, "wasi:cli/environment")?;
+        nullary(
+            &mut i,
+            "get-environment",
+            "wasi:cli/environment@0.3#get-environment",
+            |s| environment::Host::get_environment(&mut s.cli()),
+        )?;
+        nullary(
+            &mut i,
+            "get-arguments",
+            "wasi:cli/environment@0.3#get-arguments",
+            |s| environment::Host::get_arguments(&mut s.cli()),
+        )?;
+        nullary(
+            &mut i,
+            "get-initial-cwd",
+            "wasi:cli/environment@0.3#get-initial-cwd",
+            |s| environment::Host::get_initial_cwd(&mut s.cli()),
+        )?;
+    }
+    if linked.contains("wasi:cli/exit") {
+        let mut i = instance(l, "wasi:cli/exit")?;
+        i.func_wrap("exit", |mut cx: Cx<'_>, (status,): (Result<(), ()>,)| {
+            let s = cx.data_mut();
+            s.record("wasi:cli/exit@0.3#exit");
+            exit::Host::exit(&mut s.cli(), status)
+        })?;
+    }
+    if linked.contains("wasi:filesystem/preopens") {
+        let mut i = instance(l, "wasi:filesystem/preopens")?;
+        nullary(
+            &mut i,
+            "get-directories",
+            "wasi:filesystem/preopens@0.3#get-directories",
+            |s| preopens::Host::get_directories(&mut s.filesystem()),
+        )?;
+    }
+    if linked.contains("wasi:sockets/types") {
+        let mut i = instance(l, "wasi:sockets/types")?;
+        i.func_wrap(
+            "[static]tcp-socket.create",
+            |mut cx: Cx<'_>, (family,): (IpAddressFamily,)| {
+                let s = cx.data_mut();
+                s.record("wasi:sockets/types@0.3#[static]tcp-socket.create");
+                let r = HostTcpSocket::create(&mut s.sockets(), family);
+                Ok((code(r)?,))
+            },
+        )?;
+        i.func_wrap_async(
+            "[static]udp-socket.create",
+            |mut cx: Cx<'_>, (family,): (IpAddressFamily,)| {
+                Box::new(async move {
+                    let s = cx.data_mut();
+                    s.record("wasi:sockets/types@0.3#[static]udp-socket.create");
+                    let r = HostUdpSocket::create(&mut s.sockets(), family).await;
+                    Ok((code(r)?,))
+                })
+            },
+        )?;
+    }
+    if linked.contains("wasi:sockets/ip-name-lookup") {
+        let mut i = instance(l, "wasi:sockets/ip-name-lookup")?;
+        i.func_wrap_concurrent(
+            "resolve-addresses",
+            |cx: &Accessor<HostState>, (name,): (String,)| {
+                Box::pin(async move {
+                    cx.with(|mut a| {
+                        a.data_mut()
+                            .record("wasi:sockets/ip-name-lookup@0.3#resolve-addresses")
+                    });
+                    let cx = cx.with_getter::<WasiSockets>(HostState::sockets);
+                    let r = <WasiSockets as ip_name_lookup::HostWithStore<_>>::resolve_addresses(
+                        &cx, name,
+                    )
+                    .await?;
+                    Ok((r,))
+                })
+            },
+        )?;
+    }
+    if linked.contains("wasi:http/client") {
+        let mut i = instance(l, "wasi:http/client")?;
+        i.func_wrap_concurrent(
+            "send",
+            |cx: &Accessor<HostState>, (request,): (Resource<Request>,)| {
+                Box::pin(async move {
+                    cx.with(|mut a| a.data_mut().record("wasi:http/client@0.3#send"));
+                    let cx = cx.with_getter::<WasiHttp>(HostState::http);
+                    let r = <WasiHttp as client::HostWithStore<_>>::send(&cx, request).await;
+                    Ok((code(r)?,))
+                })
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Redefines the function `func` of `i`, which takes no parameters, to count
+/// its call as `key` and then answer with `call`.
+fn nullary<R>(
+    i: &mut LinkerInstance<'_, HostState>,
+    func: &str,
+    key: &'static str,
+    call: fn(&mut HostState) -> wasmtime::Result<R>,
+) -> wasmtime::Result<()>
+where
+    R: ComponentType + Lower + Send + Sync + 'static,
+{
+    i.func_wrap(func, move |mut cx: Cx<'_>, (): ()| {
+        let s = cx.data_mut();
+        s.record(key);
+        Ok((call(s)?,))
+    })
+}
+
+/// The linker instance of a WASI 0.3 interface (unversioned `name`).
+fn instance<'a>(
+    l: &'a mut Linker<HostState>,
+    name: &str,
+) -> wasmtime::Result<LinkerInstance<'a, HostState>> {
+    l.instance(&versioned(name, Track::P3))
+}
+
+/// A trappable error (`TrappableError<E>`) as the guest sees it: its error
+/// code, or the trap. wasmtime-wasi's own `convert_error_code` is this downcast.
+fn code<T, E>(r: Result<T, TrappableError<E>>) -> wasmtime::Result<Result<T, E>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) => Ok(Err(e.downcast()?)),
+    }
 }

@@ -1,5 +1,6 @@
-//! Running a command component (`wasi:cli/run`) to completion.
+//! Running a command component (`wasi:cli/run`, WASI 0.2 or 0.3) to completion.
 
+use super::block::block_on;
 use super::config::HostConfig;
 use super::session::{Session, compile};
 use anyhow::{Context, Result};
@@ -30,7 +31,8 @@ pub struct RunOutcome {
 }
 
 /// Compiles, links (only what is imported and permitted), instantiates and runs
-/// the `wasi:cli/run` export of a command component. Errors are for things that
+/// the `wasi:cli/run` export of a command component: `wasi:cli/run@0.2.x`
+/// (`run: func() -> result`) or `wasi:cli/run@0.3.x` (`run: async func() -> result`). Errors are for things that
 /// stop it from starting (invalid component, unsatisfied imports, no `run`);
 /// what happens while it runs is in the outcome.
 pub fn run_command(
@@ -52,7 +54,8 @@ pub fn run_component(
 }
 
 impl Session {
-    /// Calls the `run` function of the `wasi:cli/run` export and collects the outcome.
+    /// Calls the `run` function of the `wasi:cli/run` export (0.2 or 0.3; with
+    /// `call_async`, so an async `run` may wait) and collects the outcome.
     pub fn run(mut self) -> Result<RunOutcome> {
         let func = self
             .func(Some("wasi:cli/run"), "run")
@@ -61,7 +64,7 @@ impl Session {
             .typed::<(), (Result<(), ()>,)>(self.store_mut())
             .map_err(super::state::to_anyhow)
             .context("`wasi:cli/run#run` has an unexpected type")?;
-        let (exit_code, trap) = match run.call(self.store_mut(), ()) {
+        let (exit_code, trap) = match block_on(run.call_async(self.store_mut(), ())) {
             Ok((Ok(()),)) => (0, None),
             Ok((Err(()),)) => (1, None),
             Err(e) => match exit_status(&e) {

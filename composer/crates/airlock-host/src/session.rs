@@ -2,6 +2,7 @@
 //! config permits, instantiate, then call its exports (library components) or
 //! run it (`run`).
 
+use super::block::block_on;
 use super::config::HostConfig;
 use super::imports;
 use super::link::Provided;
@@ -30,6 +31,8 @@ impl Session {
     /// Links the interfaces that `component` imports and `config` permits, then
     /// instantiates. Fails with [`imports::UnsatisfiedImports`] (listing every
     /// import the host will not provide) before instantiating anything.
+    /// Instantiation is async underneath (WASI 0.3 host functions are async),
+    /// driven by [`block_on`].
     pub fn instantiate(
         engine: &Engine,
         component: &Component,
@@ -40,8 +43,7 @@ impl Session {
             .map_err(to_anyhow)
             .context("linking the host")?;
         let mut store = Store::new(engine, HostState::new(config)?);
-        let instance = linker
-            .instantiate(&mut store, component)
+        let instance = block_on(linker.instantiate_async(&mut store, component))
             .map_err(to_anyhow)
             .context("instantiating the component")?;
         Ok(Self {
@@ -80,6 +82,11 @@ impl Session {
 
     /// Calls an exported function with `args` and returns its results. A trap
     /// is an error whose chain includes the wasm backtrace.
+    ///
+    /// The call goes through `call_async` (driven by [`block_on`]), so it may
+    /// suspend: an async-lifted export, an async call from one component of a
+    /// composition to another, a WASI 0.3 host function (wasmtime's sync
+    /// `call` refuses the first and panics on the second).
     pub fn call_export(
         &mut self,
         interface: Option<&str>,
@@ -88,7 +95,7 @@ impl Session {
     ) -> Result<Vec<Val>> {
         let f = self.func(interface, func)?;
         let mut results = vec![Val::Bool(false); f.ty(&self.store).results().len()];
-        f.call(&mut self.store, args, &mut results)
+        block_on(f.call_async(&mut self.store, args, &mut results))
             .map_err(to_anyhow)
             .with_context(|| format!("calling `{func}`"))?;
         Ok(results)
@@ -137,7 +144,8 @@ impl Session {
         self.store.data().stderr()
     }
 
-    /// The store, for typed calls (`instance().get_typed_func(store_mut(), ..)`).
+    /// The store, for typed calls (`instance().get_typed_func(store_mut(), ..)`;
+    /// use `call_async` with [`block_on`] where the call may suspend).
     pub fn store_mut(&mut self) -> &mut Store<HostState> {
         &mut self.store
     }
@@ -161,7 +169,7 @@ fn linker(engine: &Engine, plan: &[&'static Provided]) -> wasmtime::Result<Linke
     for provided in plan {
         (provided.link)(&mut linker)?;
     }
-    let linked: BTreeSet<&str> = plan.iter().map(|p| p.name).collect();
+    let linked: BTreeSet<_> = plan.iter().map(|p| (p.name, p.track)).collect();
     record::add_recorders(&mut linker, &linked)?;
     Ok(linker)
 }

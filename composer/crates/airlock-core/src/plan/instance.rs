@@ -176,10 +176,14 @@ impl Planner<'_> {
     /// when granted.
     fn grant(&mut self, id: InterfaceId, name: &str, parsed: &InterfaceName) -> bool {
         let (spec, inst, dec) = (self.spec, self.inst, self.dec);
+        // The plug form's implicit `wasi:cli/exit` does not count for a
+        // library; a pattern the user wrote (`wasi:*@0.3`) still does.
+        let implicit_only = implicit_for_commands_only(spec, inst, dec, parsed);
         let grant = inst
             .grant
-            .find(parsed)
-            .filter(|_| !implicit_for_commands_only(spec, inst, dec, parsed));
+            .0
+            .iter()
+            .find(|p| p.matches(parsed) && !(implicit_only && p.as_str() == IMPLICIT_EXIT));
         let Some(grant) = grant else {
             return false;
         };
@@ -417,9 +421,12 @@ fn not_virtualized(fate: &Fate) -> Option<String> {
     }
 }
 
-/// True when `import` is granted to `inst` only by a note (the plug form's
-/// root keeping `wasi:cli/exit`) and `inst` is not a command: a library
-/// composed alone keeps nothing, not even exit.
+/// The pattern the plug form adds for its root's `wasi:cli/exit` (see `CompositionSpec::from_plugs`).
+const IMPLICIT_EXIT: &str = "wasi:cli/exit";
+
+/// True when a note (the plug form's root keeping `wasi:cli/exit`) is about
+/// `import` of `inst` and `inst` is not a command: a library composed alone
+/// keeps nothing by that note, not even exit (only by a pattern the user wrote).
 fn implicit_for_commands_only(
     spec: &CompositionSpec,
     inst: &InstanceSpec,

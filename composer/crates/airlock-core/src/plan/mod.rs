@@ -310,6 +310,38 @@ mod tests {
         );
     }
 
+    /// The plug form keeps `wasi:cli/exit` for a command's root, not for a
+    /// library's; a pattern the user wrote grants it to either, on any track.
+    #[test]
+    fn a_library_alone_keeps_exit_only_by_a_pattern_the_user_wrote() {
+        const LIB3: &str = r#"
+            package test:lib@0.1.0;
+            interface api { f: func(); }
+            world lib {
+              import wasi:cli/exit@0.3.0;
+              export api;
+            }
+            package wasi:cli@0.3.0 {
+              interface exit { exit: func(status: result); }
+            }
+        "#;
+        let bytes = crate::testkit::component_from_wit(LIB3, None).unwrap();
+        let path = Path::new("lib.wasm");
+        let dec = crate::inspect::decode(&bytes, path).unwrap();
+        let exit = |allow: &[&str]| {
+            let allow: Vec<String> = allow.iter().map(|a| a.to_string()).collect();
+            let spec = CompositionSpec::from_plugs(path, &[], &allow, &[], &[]).unwrap();
+            let plan = plan(&spec, &[&dec]).unwrap();
+            fates(&plan.instances[0])["wasi:cli/exit@0.3.0"].clone()
+        };
+        assert!(matches!(exit(&[]), Fate::Denied { .. }));
+        let granted = |grant: &str| Fate::Granted {
+            grant: grant.into(),
+        };
+        assert_eq!(exit(&["wasi:*@0.3"]), granted("wasi:*@0.3"));
+        assert_eq!(exit(&["wasi:*"]), granted("wasi:*"));
+    }
+
     #[test]
     fn a_grant_the_allow_list_does_not_permit_is_refused() {
         let err = plan_app_and_lib("[]", r#"["wasi:cli/environment"]"#).unwrap_err();
