@@ -253,6 +253,48 @@ fn corrupt_and_foreign_entries_are_recomputed() {
     }
 }
 
+/// Runs sharing one cache, started together on an empty one: every run
+/// succeeds with the same output, and the entries are whole (each exactly
+/// what one run alone writes), with no temporary file left.
+#[test]
+fn concurrent_runs_share_the_cache() {
+    let case = Case::new();
+    let alone = Case::new();
+    assert_eq!(alone.compose(&[]).0, 0);
+    let expected = std::fs::read(alone.path("out.wasm")).unwrap();
+    let (app, lib, cache) = (case.path("app.wasm"), case.path("lib.wasm"), case.cache());
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let (app, lib, cache, dir) = (&app, &lib, &cache, case.dir.path());
+            let expected = &expected;
+            scope.spawn(move || {
+                for run in 0..3 {
+                    let out = dir.join(format!("out-{t}-{run}.wasm"));
+                    let args = [
+                        "airlock",
+                        "compose",
+                        s(app),
+                        "--plug",
+                        s(lib),
+                        "-o",
+                        s(&out),
+                        "--cache-dir",
+                        s(cache),
+                    ];
+                    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+                    let code = airlock::main(args, &mut stdout, &mut stderr);
+                    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
+                    assert_eq!(&std::fs::read(&out).unwrap(), expected);
+                }
+            });
+        }
+    });
+    let content = |c: &Case| -> Vec<(String, Vec<u8>)> {
+        c.entries().into_iter().map(|(k, (_, b))| (k, b)).collect()
+    };
+    assert_eq!(content(&case), content(&alone));
+}
+
 #[test]
 fn no_cache_writes_nothing() {
     let case = Case::new();
