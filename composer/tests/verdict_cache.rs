@@ -75,31 +75,29 @@ impl Case {
         self.path("cache")
     }
 
-    /// `airlock compose app.wasm --plug lib.wasm -o out.wasm --cache-dir cache EXTRA`:
-    /// exit code and stderr.
-    fn compose(&self, extra: &[&str]) -> (i32, String) {
-        let (app, lib, out, cache) = (
-            self.path("app.wasm"),
-            self.path("lib.wasm"),
-            self.path("out.wasm"),
-            self.cache(),
-        );
-        let mut args = vec![
-            "airlock",
-            "compose",
-            s(&app),
-            "--plug",
-            s(&lib),
-            "-o",
-            s(&out),
-            "--cache-dir",
-            s(&cache),
-        ];
-        args.extend(extra);
+    /// `airlock ARGS --cache-dir cache`: exit code and stderr (the folder as `$DIR`).
+    fn airlock(&self, args: &[&str]) -> (i32, String) {
+        let cache = self.cache();
+        let args = std::iter::once("airlock")
+            .chain(args.iter().copied())
+            .chain(["--cache-dir", s(&cache)]);
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
         let code = airlock::main(args, &mut stdout, &mut stderr);
         let stderr = String::from_utf8(stderr).unwrap();
         (code, stderr.replace(s(self.dir.path()), "$DIR"))
+    }
+
+    /// `airlock compose app.wasm --plug lib.wasm -o OUT EXTRA` (see [`Case::airlock`]).
+    fn compose_to(&self, out: &str, extra: &[&str]) -> (i32, String) {
+        let (app, lib, out) = (self.path("app.wasm"), self.path("lib.wasm"), self.path(out));
+        let mut args = vec!["compose", s(&app), "--plug", s(&lib), "-o", s(&out)];
+        args.extend(extra);
+        self.airlock(&args)
+    }
+
+    /// [`Case::compose_to`] `out.wasm`.
+    fn compose(&self, extra: &[&str]) -> (i32, String) {
+        self.compose_to("out.wasm", extra)
     }
 
     /// The entries of the cache: file name -> (inode, content).
@@ -188,20 +186,10 @@ fn check_and_manifests_use_the_cache_too() {
     )
     .unwrap();
     let manifest = case.path("airlock.toml");
-    let cache = case.cache();
     let check = |extra: &[&str]| {
-        let mut args = vec![
-            "airlock",
-            "check",
-            "-m",
-            s(&manifest),
-            "--cache-dir",
-            s(&cache),
-        ];
+        let mut args = vec!["check", "-m", s(&manifest)];
         args.extend(extra);
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = airlock::main(args, &mut out, &mut err);
-        (code, String::from_utf8(err).unwrap())
+        case.airlock(&args)
     };
     let (code, err) = check(&["--no-cache"]);
     assert_eq!(code, 0, "{err}");
@@ -262,29 +250,15 @@ fn concurrent_runs_share_the_cache() {
     let alone = Case::new();
     assert_eq!(alone.compose(&[]).0, 0);
     let expected = std::fs::read(alone.path("out.wasm")).unwrap();
-    let (app, lib, cache) = (case.path("app.wasm"), case.path("lib.wasm"), case.cache());
     std::thread::scope(|scope| {
         for t in 0..4 {
-            let (app, lib, cache, dir) = (&app, &lib, &cache, case.dir.path());
-            let expected = &expected;
+            let (case, expected) = (&case, &expected);
             scope.spawn(move || {
                 for run in 0..3 {
-                    let out = dir.join(format!("out-{t}-{run}.wasm"));
-                    let args = [
-                        "airlock",
-                        "compose",
-                        s(app),
-                        "--plug",
-                        s(lib),
-                        "-o",
-                        s(&out),
-                        "--cache-dir",
-                        s(cache),
-                    ];
-                    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-                    let code = airlock::main(args, &mut stdout, &mut stderr);
-                    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
-                    assert_eq!(&std::fs::read(&out).unwrap(), expected);
+                    let out = format!("out-{t}-{run}.wasm");
+                    let (code, err) = case.compose_to(&out, &[]);
+                    assert_eq!(code, 0, "{err}");
+                    assert_eq!(&std::fs::read(case.path(&out)).unwrap(), expected);
                 }
             });
         }
