@@ -1,6 +1,7 @@
 //! `cargo bench -p airlock --bench compose`: composing the example app, the
-//! airlock CLI (a whole release process) against `wac plug` on the same
-//! components, in time and peak memory (section `compose`); and what
+//! airlock CLI (a whole release process; every input validated, and again
+//! with the inputs' validation verdicts from a cache) against `wac plug` on
+//! the same components, in time and peak memory (section `compose`); and what
 //! per-instance verification costs within composing (section `verify`).
 //! Options: see `harness`.
 
@@ -20,28 +21,39 @@ fn main() -> Result<()> {
 
 fn compose_vs_wac(args: &Args, table: &mut Table) -> Result<()> {
     let mut app = ExampleApp::new(args)?;
-    // Warm the page cache, then alternate the two.
+    // Warm the page cache (and the verdict cache), then alternate the three.
     app.build()?;
-    let (mut ta, mut tw, mut ma, mut mw) = (Vec::new(), Vec::new(), 0, 0);
+    let (mut ta, mut tc, mut tw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ma, mut mc, mut mw) = (0, 0, 0);
     for _ in 0..args.runs {
         let (t, m) = run_measured(&mut app.airlock)?;
         ta.push(t);
         ma = ma.max(m);
+        let (t, m) = run_measured(&mut app.airlock_cached)?;
+        tc.push(t);
+        mc = mc.max(m);
         let (t, m) = run_measured(&mut app.wac)?;
         tw.push(t);
         mw = mw.max(m);
     }
-    let (a, w) = (median(ta), median(tw));
+    let (a, c, w) = (median(ta), median(tc), median(tw));
     let wac_valid = airlock_core::verify::validate(&std::fs::read(&app.wac_out)?).is_ok();
     table.add(
         "compose",
         &format!(
-            "example app, {} components, deny-by-default (airlock)",
+            "example app, {} components, deny-by-default (airlock, --no-cache)",
             app.components
         ),
         ms(a),
         ratio(a.as_secs_f64(), w.as_secs_f64(), "wac plug"),
         json!({"airlock_s": a.as_secs_f64(), "wac_s": w.as_secs_f64(), "airlock_maxrss_kib": ma, "wac_maxrss_kib": mw}),
+    );
+    table.add(
+        "compose",
+        "the same, input verdicts from the cache (a second run)",
+        ms(c),
+        ratio(c.as_secs_f64(), w.as_secs_f64(), "wac plug"),
+        json!({"airlock_cached_s": c.as_secs_f64(), "wac_s": w.as_secs_f64(), "airlock_cached_maxrss_kib": mc}),
     );
     table.add(
         "compose",
@@ -52,10 +64,10 @@ fn compose_vs_wac(args: &Args, table: &mut Table) -> Result<()> {
     );
     table.add(
         "compose",
-        "peak memory, airlock / wac plug",
+        "peak memory, airlock (--no-cache) / wac plug",
         format!("{} MiB", ma / 1024),
         ratio(ma as f64, mw as f64, "wac plug"),
-        json!({"airlock_kib": ma, "wac_kib": mw}),
+        json!({"airlock_kib": ma, "airlock_cached_kib": mc, "wac_kib": mw}),
     );
     Ok(())
 }

@@ -31,7 +31,8 @@ fn scaling(args: &Args, table: &mut Table) -> Result<()> {
                 let mut total = Duration::ZERO;
                 for (manifest, out) in &steps {
                     let mut cmd = Command::new(&args.airlock);
-                    cmd.args(["compose", "--manifest"])
+                    // Every input validated, in every run (no verdict cache).
+                    cmd.args(["compose", "--no-cache", "--manifest"])
                         .arg(manifest)
                         .arg("-o")
                         .arg(out);

@@ -5,8 +5,10 @@
 
 use crate::error::Error;
 use airlock_core::inspect;
+use airlock_core::load::{self, Read};
 use airlock_core::settings::{self, Setting};
 use airlock_core::spec::CompositionSpec;
+use airlock_core::verdicts::VerdictCache;
 use airlock_registry::PackageReq;
 use airlock_registry::cache::Cache;
 use airlock_registry::config::RegistryConfig;
@@ -15,6 +17,7 @@ use airlock_registry::lock::{
 };
 use airlock_registry::resolve::Resolver;
 use clap::Args;
+use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,7 +37,7 @@ pub fn load_manifest(
     Ok((spec, out))
 }
 
-/// Registry flags shared by `compose`, `check` and `lock`.
+/// Registry and cache flags shared by `compose`, `check` and `lock`.
 #[derive(Debug, Default, Args)]
 pub struct RegistryArgs {
     /// The registry for `package = ...` components, e.g. `ghcr.io/team` or
@@ -45,10 +48,14 @@ pub struct RegistryArgs {
     /// Use only the cache: never contact a registry (an error names what is missing).
     #[arg(long)]
     pub offline: bool,
-    /// The cache of pulled components (default: `AIRLOCK_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/airlock`, else `~/.cache/airlock`).
+    /// The cache of pulled components and of validation verdicts (default:
+    /// `AIRLOCK_CACHE_DIR`, else `$XDG_CACHE_HOME/airlock`, else `~/.cache/airlock`).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Validate every component again instead of trusting verdicts in the
+    /// cache, and record none (pulled components are still cached).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// The lock as it should be after this run.
@@ -62,6 +69,9 @@ pub struct Prepared {
     pub new: LockFile,
     /// The differences.
     pub changes: Changes,
+    /// Every component that is not built in, as read and decoded (by
+    /// instance name), for the pipeline to reuse.
+    pub libraries: IndexMap<String, Read>,
 }
 
 impl Prepared {
@@ -90,6 +100,23 @@ pub fn cache_root(args: &RegistryArgs) -> Option<PathBuf> {
         .or_else(|| Cache::default_root().ok())
 }
 
+/// The validation verdict cache these flags select: in [`cache_root`],
+/// unless `--no-cache` (or there is no cache folder; or off Unix, where its
+/// folder's owner cannot be checked).
+pub fn verdict_cache(args: &RegistryArgs) -> Option<VerdictCache> {
+    if args.no_cache || cfg!(not(unix)) {
+        return None;
+    }
+    VerdictCache::new(&cache_root(args)?).ok()
+}
+
+/// Says why the verdict cache could not be used, if it was tried and could not be.
+pub fn note_cache_problem(err: &mut dyn Write, cache: Option<&VerdictCache>) {
+    if let Some(problem) = cache.and_then(VerdictCache::problem) {
+        let _ = writeln!(err, "warning: {problem}; validating every component");
+    }
+}
+
 /// What [`prepare`] may accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accept {
@@ -108,12 +135,14 @@ pub enum Accept {
 /// import or a function (new, or with a changed signature) that the lock
 /// does not list is an error (exit code 3). A lock written before functions
 /// were recorded is honoured for imports; its functions are recorded only
-/// when `accept` allows it. Notes go to `err`. Writes nothing.
+/// when `accept` allows it. Notes go to `err`. Writes nothing but the
+/// caches (pulled components, and validation verdicts in `cache`).
 pub fn prepare(
     manifest: &Path,
     spec: &mut CompositionSpec,
     args: &RegistryArgs,
     accept: Accept,
+    cache: Option<&VerdictCache>,
     err: &mut dyn Write,
 ) -> Result<Prepared, Error> {
     let update = accept == Accept::Everything;
@@ -140,39 +169,28 @@ pub fn prepare(
     }
 
     // Every component's capability surface, reporting every bad file at once.
-    let mut errors = Vec::new();
-    let mut current = BTreeMap::new();
     // Built-in interposers are part of airlock, not dependencies: not locked.
-    for inst in spec.instances.iter().filter(|i| i.builtin.is_none()) {
-        let bytes = match inst.bytes() {
-            Some(verified) => Ok(verified.to_vec()),
-            None => inspect::read(&inst.path),
-        };
-        match bytes.and_then(|b| inspect::decode(&b, &inst.path)) {
-            Ok(decoded) => {
-                let mut imports: Vec<String> =
-                    decoded.imports.iter().map(|i| i.name.clone()).collect();
-                imports.sort();
-                imports.dedup();
-                current.insert(
-                    inst.name.clone(),
-                    LockedComponent {
-                        package: inst.package.clone(),
-                        digest: digests.get(&inst.name).cloned(),
-                        imports,
-                        functions: Some(airlock_registry::lock::functions_of(
-                            &decoded.resolve,
-                            decoded.world,
-                        )),
-                    },
-                );
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(airlock_core::error::Error::Inspect(errors).into());
-    }
+    let libraries = load::read(spec.instances.iter().filter(|i| i.builtin.is_none()), cache)?;
+    let mut current: BTreeMap<String, LockedComponent> = libraries
+        .iter()
+        .map(|(name, read)| {
+            let decoded = read.decoded();
+            let mut imports: Vec<String> = decoded.imports.iter().map(|i| i.name.clone()).collect();
+            imports.sort();
+            imports.dedup();
+            let inst = spec.instance(name).expect("read instances are in the spec");
+            let locked = LockedComponent {
+                package: inst.package.clone(),
+                digest: digests.get(name).cloned(),
+                imports,
+                functions: Some(airlock_registry::lock::functions_of(
+                    &decoded.resolve,
+                    decoded.world,
+                )),
+            };
+            (name.clone(), locked)
+        })
+        .collect();
 
     let changes = compare(locked, &current);
     let source = |name: &str| {
@@ -272,5 +290,6 @@ pub fn prepare(
             components: current,
         },
         changes,
+        libraries,
     })
 }

@@ -203,6 +203,7 @@ fn deny_all_added_bytes(mut resolve: Resolve, version: &str) -> (usize, usize) {
     let args = [
         "airlock",
         "compose",
+        "--no-cache",
         lib.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),

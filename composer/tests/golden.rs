@@ -45,6 +45,11 @@ use wasmparser::{
 const GOLDENS: [&str; 3] = ["expected.txt", "output.wit", "stubs.wit"];
 
 fn main() {
+    // Validation verdicts go to a cache of this run's own (shared by the
+    // cases, which run concurrently), never into the user's.
+    let cache = tempfile::tempdir().expect("a temporary folder");
+    // SAFETY: no other thread runs yet (the cases start below).
+    unsafe { std::env::set_var("AIRLOCK_CACHE_DIR", cache.path()) };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/golden exists")
@@ -61,7 +66,9 @@ fn main() {
             })
         })
         .collect();
-    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+    let conclusion = libtest_mimic::run(&Arguments::from_args(), trials);
+    drop(cache);
+    conclusion.exit();
 }
 
 fn wasi_deps() -> PathBuf {

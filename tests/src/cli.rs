@@ -90,8 +90,11 @@ impl Cli {
         self
     }
 
-    /// Runs it (the test file must have called [`cli_child!`]).
+    /// Runs it (the test file must have called [`cli_child!`]). Unless the
+    /// test says otherwise, `AIRLOCK_CACHE_DIR` is a folder of this run's
+    /// own: a test never writes into the user's cache.
     pub fn run(self) -> Outcome {
+        let cache = tempfile::tempdir().expect("a temporary folder");
         let mut child = Command::new(std::env::current_exe().expect("the test binary"));
         child
             .args([
@@ -102,6 +105,7 @@ impl Cli {
                 "--test-threads=1",
             ])
             .env(ARGS, self.args.join("\u{1f}"))
+            .env("AIRLOCK_CACHE_DIR", cache.path())
             .stdin(Stdio::null());
         if let Some(dir) = &self.dir {
             child.current_dir(dir);

@@ -15,7 +15,23 @@ use airlock_core::policy::PatternSet;
 use airlock_core::spec::CompositionSpec;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+/// The arguments of an `airlock::main` run in a test's own process, with
+/// `--no-cache` after a subcommand that reads components (`compose`, `check`,
+/// `lock`): tests never write validation verdicts into the user's cache.
+/// (Child processes get a cache folder of their own: see [`cli::Cli::run`].)
+pub fn without_user_cache<T: Into<OsString>>(args: impl IntoIterator<Item = T>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if args
+        .get(1)
+        .is_some_and(|c| ["compose", "check", "lock"].iter().any(|k| c == k))
+    {
+        args.insert(2, "--no-cache".into());
+    }
+    args
+}
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -16,7 +16,11 @@ fn cli(args: &[OsString]) -> (i32, String) {
         .collect();
     let result = std::panic::catch_unwind(|| {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = airlock::main(all.clone(), &mut out, &mut err);
+        let code = airlock::main(
+            airlock_tests::without_user_cache(all.clone()),
+            &mut out,
+            &mut err,
+        );
         (code, String::from_utf8_lossy(&err).into_owned())
     });
     result.unwrap_or_else(|_| panic!("the CLI panicked on {args:?}"))

@@ -168,7 +168,7 @@ fn cli(dir: &Path, args: &[&str], vars: &[(&str, Option<&str>)]) -> Run {
 fn cli_here(args: &[&str]) -> (i32, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = airlock::main(
-        std::iter::once("airlock").chain(args.iter().copied()),
+        airlock_tests::without_user_cache(std::iter::once("airlock").chain(args.iter().copied())),
         &mut out,
         &mut err,
     );
@@ -1055,7 +1055,15 @@ fn the_verified_bytes_are_the_composed_bytes() {
         ..RegistryArgs::default()
     };
     let mut notes = Vec::new();
-    let prepared = prepare(&manifest, &mut spec, &args, Accept::Nothing, &mut notes).unwrap();
+    let prepared = prepare(
+        &manifest,
+        &mut spec,
+        &args,
+        Accept::Nothing,
+        None,
+        &mut notes,
+    )
+    .unwrap();
     assert_eq!(
         prepared.new.components["lib"].digest.as_deref(),
         Some(digest.as_str())

@@ -13,7 +13,8 @@ airlock_tests::cli_child!();
 /// Runs `airlock ARGS` in this process: exit code, stdout, stderr.
 fn cli(args: &[&str]) -> (i32, String, String) {
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let code = airlock::main(args.iter().copied(), &mut stdout, &mut stderr);
+    let args = airlock_tests::without_user_cache(args.iter().copied());
+    let code = airlock::main(args, &mut stdout, &mut stderr);
     let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
     (code, text(stdout), text(stderr))
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 fn airlock(args: &[&str]) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = airlock::main(
-        std::iter::once("airlock").chain(args.iter().copied()),
+        airlock_tests::without_user_cache(std::iter::once("airlock").chain(args.iter().copied())),
         &mut out,
         &mut err,
     );

@@ -20,7 +20,7 @@ fn airlock(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
         .chain(args.iter().map(|a| a.as_ref().to_os_string()))
         .collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = airlock::main(all, &mut out, &mut err);
+    let code = airlock::main(airlock_tests::without_user_cache(all), &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),

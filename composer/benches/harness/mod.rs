@@ -319,7 +319,12 @@ pub fn compose(spec: &CompositionSpec) -> Result<airlock_core::pipeline::Compose
 /// compose` of its manifest (deny-by-default), and `wac plug` of the same
 /// components with the root as the socket and the rest as plugs.
 pub struct ExampleApp {
+    /// `airlock compose --no-cache`: every input validated, as on a first run.
     pub airlock: Command,
+    /// `airlock compose` with a verdict cache of the bench's own (in
+    /// [`Args::work`], emptied by [`ExampleApp::new`]): after one run, the
+    /// inputs' validation verdicts come from it.
+    pub airlock_cached: Command,
     pub wac: Command,
     pub airlock_out: PathBuf,
     pub wac_out: PathBuf,
@@ -333,10 +338,19 @@ impl ExampleApp {
         let work = args.work();
         let airlock_out = work.join("app-airlock.wasm");
         let wac_out = work.join("app-wac.wasm");
-        let mut airlock = Command::new(&args.airlock);
-        airlock
-            .args(["compose", "--manifest", "examples/app/airlock.toml", "-o"])
-            .arg(&airlock_out);
+        let compose = |cache: &[&dyn AsRef<std::ffi::OsStr>]| {
+            let mut cmd = Command::new(&args.airlock);
+            cmd.args(["compose", "--manifest", "examples/app/airlock.toml", "-o"])
+                .arg(&airlock_out)
+                .args(cache);
+            cmd
+        };
+        let airlock = compose(&[&"--no-cache"]);
+        let cache = work.join("verdicts");
+        if cache.exists() {
+            std::fs::remove_dir_all(&cache)?;
+        }
+        let airlock_cached = compose(&[&"--cache-dir", &cache]);
         let spec = example_spec()?;
         let mut wac = Command::new(&args.wac);
         wac.arg("plug");
@@ -372,6 +386,7 @@ impl ExampleApp {
         wac.arg(&root.path).arg("-o").arg(&wac_out);
         Ok(ExampleApp {
             airlock,
+            airlock_cached,
             wac,
             airlock_out,
             wac_out,
@@ -379,9 +394,10 @@ impl ExampleApp {
         })
     }
 
-    /// Runs each command once, leaving both outputs.
+    /// Runs each command once, leaving both outputs (and the verdict cache filled).
     pub fn build(&mut self) -> Result<()> {
         run_measured(&mut self.airlock)?;
+        run_measured(&mut self.airlock_cached)?;
         run_measured(&mut self.wac)?;
         Ok(())
     }

@@ -2,7 +2,9 @@
 
 use crate::Format;
 use crate::error::Error;
-use crate::prepare::{Accept, RegistryArgs, load_manifest, prepare};
+use crate::prepare::{
+    Accept, RegistryArgs, load_manifest, note_cache_problem, prepare, verdict_cache,
+};
 use airlock_core::pipeline;
 use clap::Args;
 use std::io::Write;
@@ -70,7 +72,15 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     };
     let (mut spec, _) = load_manifest(&manifest, &[])?;
     // Checks the capability lock too; never writes it.
-    let lock = prepare(&manifest, &mut spec, &args.registry, Accept::Nothing, err)?;
+    let verdicts = verdict_cache(&args.registry);
+    let mut lock = prepare(
+        &manifest,
+        &mut spec,
+        &args.registry,
+        Accept::Nothing,
+        verdicts.as_ref(),
+        err,
+    )?;
     if lock.old.is_some() && lock.old.as_ref() != Some(&lock.new) {
         let _ = writeln!(
             err,
@@ -79,7 +89,10 @@ fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
         );
     }
     crate::note_adapted(err, &spec);
-    let report = pipeline::check(&spec)?;
+    let libraries = std::mem::take(&mut lock.libraries);
+    let report = pipeline::check_cached(&spec, Some(libraries), verdicts.as_ref());
+    note_cache_problem(err, verdicts.as_ref());
+    let report = report?;
     crate::print_audit(out, &report, args.format, args.json, args.quiet);
     crate::print_trap_warnings(err, &report);
     Ok(0)

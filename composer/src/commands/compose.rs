@@ -2,7 +2,9 @@
 
 use crate::Format;
 use crate::error::Error;
-use crate::prepare::{Accept, RegistryArgs, cache_root, load_manifest, prepare};
+use crate::prepare::{
+    Accept, RegistryArgs, cache_root, load_manifest, note_cache_problem, prepare, verdict_cache,
+};
 use airlock_core::pipeline;
 use airlock_core::spec::CompositionSpec;
 use clap::Args;
@@ -128,7 +130,8 @@ pub fn run(mut args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
     // Refused before anything is fetched, and again once registry components
     // point at their cached files.
     refuse_protected_output(&out_path, &spec, args.manifest.as_deref(), cache.as_deref())?;
-    let lock = match &args.manifest {
+    let verdicts = verdict_cache(&args.registry);
+    let mut lock = match &args.manifest {
         Some(m) => Some(prepare(
             m,
             &mut spec,
@@ -138,13 +141,17 @@ pub fn run(mut args: ComposeArgs, out: &mut dyn Write, err: &mut dyn Write) -> R
             } else {
                 Accept::Nothing
             },
+            verdicts.as_ref(),
             err,
         )?),
         None => None,
     };
     refuse_protected_output(&out_path, &spec, args.manifest.as_deref(), cache.as_deref())?;
     crate::note_adapted(err, &spec);
-    let composed = pipeline::compose(&spec)?;
+    let libraries = lock.as_mut().map(|l| std::mem::take(&mut l.libraries));
+    let composed = pipeline::compose_cached(&spec, libraries, verdicts.as_ref());
+    note_cache_problem(err, verdicts.as_ref());
+    let composed = composed?;
     pipeline::write_atomically(&out_path, &composed.bytes)?;
     if let Some(lock) = &lock
         && lock.write()?

@@ -2,7 +2,9 @@
 //! lock (`airlock.lock`) without composing.
 
 use crate::error::Error;
-use crate::prepare::{Accept, RegistryArgs, load_manifest, prepare};
+use crate::prepare::{
+    Accept, RegistryArgs, load_manifest, note_cache_problem, prepare, verdict_cache,
+};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,7 +43,17 @@ pub fn run(args: LockArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i
     } else {
         Accept::FunctionRecords
     };
-    let prepared = prepare(&args.manifest, &mut spec, &args.registry, accept, err)?;
+    let verdicts = verdict_cache(&args.registry);
+    let prepared = prepare(
+        &args.manifest,
+        &mut spec,
+        &args.registry,
+        accept,
+        verdicts.as_ref(),
+        err,
+    );
+    note_cache_problem(err, verdicts.as_ref());
+    let prepared = prepared?;
     let written = prepared.write()?;
     let _ = writeln!(
         out,

@@ -2,12 +2,13 @@
 //! them into capability families.
 
 use crate::names::InterfaceName;
+use crate::verdicts::{Verdict, VerdictCache};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use wit_parser::{Resolve, WorldId, WorldItem, WorldKey};
 
 /// A decoded component: its WIT world and the names it imports and exports.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Decoded {
     /// The WIT types of the component, as wit-component decodes them.
     pub resolve: Resolve,
@@ -177,6 +178,20 @@ pub fn adapt_preview1(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>, InspectErr
 
 /// Validates and decodes component bytes; `path` names them in errors.
 pub fn decode(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
+    decode_cached(bytes, path, None).map(|(decoded, _)| decoded)
+}
+
+/// [`decode`], with the validation verdict taken from `cache` (the cache,
+/// and the sha256 of `bytes` as [`crate::digest::sha256`] gives it) when it
+/// has one for these bytes, and recorded there when it has not. When decoding
+/// fails after a cached verdict, the bytes are validated after all, so that
+/// an invalid component is reported as such (and its entry removed) whatever
+/// the cache said.
+pub fn decode_cached(
+    bytes: &[u8],
+    path: &Path,
+    cache: Option<(&VerdictCache, &str)>,
+) -> Result<(Decoded, Verdict), InspectError> {
     let path_buf = || path.to_path_buf();
     if wasmparser::Parser::is_core_wasm(bytes) {
         return Err(InspectError::CoreModule { path: path_buf() });
@@ -184,10 +199,30 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
     if !wasmparser::Parser::is_component(bytes) {
         return Err(InspectError::NotWasm { path: path_buf() });
     }
-    crate::verify::validate(bytes).map_err(|message| InspectError::Invalid {
+    let invalid = |message| InspectError::Invalid {
         path: path_buf(),
         message,
-    })?;
+    };
+    let verdict = match cache {
+        Some((cache, digest)) => cache.validate(bytes, digest).map_err(invalid)?,
+        None => {
+            crate::verify::validate(bytes).map_err(invalid)?;
+            Verdict::Checked
+        }
+    };
+    match decode_valid(bytes, path) {
+        Err(e) if verdict == Verdict::Cached => {
+            let (cache, digest) = cache.expect("a cached verdict comes from a cache");
+            cache.recheck(bytes, digest).map_err(invalid)?;
+            Err(e)
+        }
+        decoded => decoded.map(|d| (d, verdict)),
+    }
+}
+
+/// Decodes the WIT of component bytes that validate.
+fn decode_valid(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
+    let path_buf = || path.to_path_buf();
     // wit-parser's decoder recurses without end (a stack overflow: the process
     // aborts) on packages that depend on each other; refuse those first.
     package_cycle(bytes).map_err(|message| InspectError::Decode {

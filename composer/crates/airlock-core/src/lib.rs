@@ -14,6 +14,7 @@ pub mod spec;
 // inspect: what each component imports and exports.
 pub mod inspect;
 pub mod preview1;
+pub mod verdicts;
 // attenuate: the slices' interposers, kept where their library uses them.
 pub mod attenuate;
 // plan: every import's fate.
@@ -37,6 +38,7 @@ pub mod error;
 pub mod names;
 pub mod normalize;
 pub mod policy;
+pub mod private_dir;
 pub mod provenance;
 pub mod typos;
 pub mod wasi_deps;

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::inspect::{self, Decoded, InspectError};
 use crate::normalize::Renames;
 use crate::spec::{CompositionSpec, InstanceSpec};
+use crate::verdicts::{Verdict, VerdictCache};
 use indexmap::IndexMap;
 use std::borrow::Cow;
 use std::path::Path;
@@ -19,16 +20,22 @@ pub struct Loaded {
     pub decoded: Decoded,
     /// sha256 of the component as read, before renaming (for the provenance).
     pub digest: String,
+    /// Whether `bytes` were validated in this run or trusted from the cache
+    /// (then checked again if the composition fails).
+    pub verdict: Verdict,
 }
 
 /// Every instance's component, by instance name, in spec order.
 pub type Components = IndexMap<String, Loaded>;
 
 /// A component's bytes as read, and what they decode to.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Read {
     bytes: Vec<u8>,
     decoded: Decoded,
+    /// sha256 of `bytes`.
+    digest: String,
+    verdict: Verdict,
 }
 
 impl Read {
@@ -38,20 +45,21 @@ impl Read {
     }
 }
 
-/// Reads and decodes `instances` (each distinct file once, on every core).
-/// Every bad file is reported at once.
+/// Reads and decodes `instances` (each distinct file once, on every core),
+/// with validation verdicts from `cache`. Every bad file is reported at once.
 pub fn read<'a>(
     instances: impl IntoIterator<Item = &'a InstanceSpec>,
+    cache: Option<&VerdictCache>,
 ) -> Result<IndexMap<String, Read>, Error> {
     let instances: Vec<&InstanceSpec> = instances.into_iter().collect();
-    if let Some(files) = read_all(&instances) {
+    if let Some(files) = read_all(&instances, cache) {
         return Ok(files);
     }
     // Something failed: read them one by one to name every error.
     let mut errors = Vec::new();
     let mut files = IndexMap::new();
     for inst in instances {
-        match read_one(&inst.path, inst.bytes()) {
+        match read_one(&inst.path, inst.bytes(), cache) {
             Ok(read) => {
                 files.insert(inst.name.clone(), read);
             }
@@ -67,10 +75,12 @@ pub fn read<'a>(
 
 /// Renames every component's imports to the highest version any of them
 /// imports (per interface, semver-compatible) and orders them as the spec
-/// does. `read` holds every instance of `spec`.
+/// does. `read` holds every instance of `spec`; renamed components are
+/// validated again (verdicts from `cache`).
 pub fn normalize(
     spec: &CompositionSpec,
     mut read: IndexMap<String, Read>,
+    cache: Option<&VerdictCache>,
 ) -> Result<Components, Error> {
     let renames = Renames::highest(
         read.values()
@@ -78,10 +88,14 @@ pub fn normalize(
     );
     let mut out = IndexMap::new();
     for inst in &spec.instances {
-        let Read { bytes, decoded } = read
+        let Read {
+            bytes,
+            decoded,
+            digest,
+            verdict,
+        } = read
             .swap_remove(&inst.name)
             .expect("every instance of the spec was read");
-        let digest = crate::digest::sha256(&bytes);
         let names: Vec<String> = decoded.imports.iter().map(|i| i.name.clone()).collect();
         let normalize_err = |message: String| Error::Normalize {
             path: inst.path.clone(),
@@ -92,13 +106,23 @@ pub fn normalize(
                 bytes,
                 decoded,
                 digest,
+                verdict,
             },
-            Cow::Owned(renamed) => Loaded {
-                decoded: inspect::decode(&renamed, &inst.path)
-                    .map_err(|e| normalize_err(e.to_string()))?,
-                bytes: renamed,
-                digest,
-            },
+            Cow::Owned(renamed) => {
+                let renamed_digest = cache.map(|_| crate::digest::sha256(&renamed));
+                let (decoded, verdict) = inspect::decode_cached(
+                    &renamed,
+                    &inst.path,
+                    cache.zip(renamed_digest.as_deref()),
+                )
+                .map_err(|e| normalize_err(e.to_string()))?;
+                Loaded {
+                    bytes: renamed,
+                    decoded,
+                    digest,
+                    verdict,
+                }
+            }
         };
         out.insert(inst.name.clone(), loaded);
     }
@@ -107,7 +131,10 @@ pub fn normalize(
 
 /// Reads and decodes each distinct file once, on every core; `None` if any
 /// fails (the caller then reads them one by one and reports every error).
-fn read_all(instances: &[&InstanceSpec]) -> Option<IndexMap<String, Read>> {
+fn read_all(
+    instances: &[&InstanceSpec],
+    cache: Option<&VerdictCache>,
+) -> Option<IndexMap<String, Read>> {
     let mut paths: Vec<(&Path, Option<&[u8]>)> = instances
         .iter()
         .map(|i| (i.path.as_path(), i.bytes()))
@@ -128,7 +155,7 @@ fn read_all(instances: &[&InstanceSpec]) -> Option<IndexMap<String, Read>> {
                         let Some((path, builtin)) = paths.get(i) else {
                             return mine;
                         };
-                        mine.push((i, read_one(path, *builtin).ok()));
+                        mine.push((i, read_one(path, *builtin, cache).ok()));
                     }
                 })
             })
@@ -155,11 +182,22 @@ fn read_all(instances: &[&InstanceSpec]) -> Option<IndexMap<String, Read>> {
 
 /// A component's bytes (built into airlock: an interposer; verified when
 /// resolved from a registry; else read from its file) and what they decode to.
-fn read_one(path: &Path, bytes: Option<&[u8]>) -> Result<Read, InspectError> {
+fn read_one(
+    path: &Path,
+    bytes: Option<&[u8]>,
+    cache: Option<&VerdictCache>,
+) -> Result<Read, InspectError> {
     let bytes = match bytes {
         Some(bytes) => inspect::adapt_preview1(bytes.to_vec(), path)?,
         None => inspect::read(path)?,
     };
-    let decoded = inspect::decode(&bytes, path)?;
-    Ok(Read { bytes, decoded })
+    let digest = crate::digest::sha256(&bytes);
+    let (decoded, verdict) =
+        inspect::decode_cached(&bytes, path, cache.map(|c| (c, digest.as_str())))?;
+    Ok(Read {
+        bytes,
+        decoded,
+        digest,
+        verdict,
+    })
 }

@@ -4,10 +4,13 @@
 //! ([`load::normalize`]) -> plan -> virtualize -> compose -> verify -> report.
 
 use crate::error::Error;
-use crate::inspect::Decoded;
+use crate::inspect::{Decoded, InspectError};
+use crate::load::Components;
 use crate::report::Report;
-use crate::spec::CompositionSpec;
+use crate::spec::{CompositionSpec, InstanceSpec};
+use crate::verdicts::{Verdict, VerdictCache};
 use crate::{attenuate, compose, load, plan, verify, virtualize};
+use indexmap::IndexMap;
 use std::path::Path;
 
 /// A composition that passed verification.
@@ -20,20 +23,51 @@ pub struct Composed {
 
 /// Loads, plans, virtualizes, composes and verifies. Writes nothing.
 pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
+    compose_cached(spec, None, None)
+}
+
+/// [`compose`], reusing `libraries` (what [`load::read`] returned for the
+/// instances of `spec` that are not built in: an instance missing from it is
+/// read here) and keeping validation verdicts in `cache` (see
+/// [`crate::verdicts`]): the cache is the only thing written. When the
+/// composition fails after trusting a cached verdict, those components are
+/// validated again: an invalid one is the error then (and its entry removed),
+/// as it would have been without the cache.
+pub fn compose_cached(
+    spec: &CompositionSpec,
+    libraries: Option<IndexMap<String, load::Read>>,
+    cache: Option<&VerdictCache>,
+) -> Result<Composed, Error> {
     // The libraries first: which slices they use decides which interposers
     // are read at all.
-    let libraries = load::read(spec.instances.iter().filter(|i| i.builtin.is_none()))?;
+    let mut libraries = libraries.unwrap_or_default();
+    let missing: Vec<&InstanceSpec> = spec
+        .instances
+        .iter()
+        .filter(|i| i.builtin.is_none() && !libraries.contains_key(&i.name))
+        .collect();
+    if !missing.is_empty() {
+        libraries.extend(load::read(missing, cache)?);
+    }
     let spec = attenuate::keep_used(spec, &libraries);
     let spec = spec.as_ref();
     let mut read = libraries;
     read.extend(load::read(
         spec.instances.iter().filter(|i| i.builtin.is_some()),
+        cache,
     )?);
-    let loaded = load::normalize(spec, read)?;
+    let loaded = load::normalize(spec, read, cache)?;
+    compose_loaded(spec, &loaded).map_err(|e| match cache {
+        Some(cache) => recheck(spec, &loaded, cache).unwrap_or(e),
+        None => e,
+    })
+}
 
+/// Plans, virtualizes, composes and verifies `loaded`.
+fn compose_loaded(spec: &CompositionSpec, loaded: &Components) -> Result<Composed, Error> {
     let decoded: Vec<&Decoded> = loaded.values().map(|l| &l.decoded).collect();
     let plan = plan::plan(spec, &decoded)?;
-    let stubs = virtualize::stubs(&plan, spec, &loaded)?;
+    let stubs = virtualize::stubs(&plan, spec, loaded)?;
 
     let inputs = compose::Inputs {
         components: loaded
@@ -66,9 +100,37 @@ pub fn compose(spec: &CompositionSpec) -> Result<Composed, Error> {
     Ok(Composed { bytes, report })
 }
 
+/// Validates again, in full, every component whose verdict came from the
+/// cache; the error naming those that do not validate, if any.
+fn recheck(spec: &CompositionSpec, loaded: &Components, cache: &VerdictCache) -> Option<Error> {
+    let errors: Vec<InspectError> = loaded
+        .iter()
+        .filter(|(_, l)| l.verdict == Verdict::Cached)
+        .filter_map(|(name, l)| {
+            let digest = crate::digest::sha256(&l.bytes);
+            let message = cache.recheck(&l.bytes, &digest).err()?;
+            let path = spec
+                .instance(name)
+                .map(|i| i.path.clone())
+                .unwrap_or_default();
+            Some(InspectError::Invalid { path, message })
+        })
+        .collect();
+    (!errors.is_empty()).then_some(Error::Inspect(errors))
+}
+
 /// Plans and verifies without keeping the output (for `airlock check`).
 pub fn check(spec: &CompositionSpec) -> Result<Report, Error> {
-    let mut composed = compose(spec)?;
+    check_cached(spec, None, None)
+}
+
+/// [`check`] with what [`compose_cached`] takes.
+pub fn check_cached(
+    spec: &CompositionSpec,
+    libraries: Option<IndexMap<String, load::Read>>,
+    cache: Option<&VerdictCache>,
+) -> Result<Report, Error> {
+    let mut composed = compose_cached(spec, libraries, cache)?;
     composed.report.output_bytes = None;
     Ok(composed.report)
 }

@@ -16,26 +16,51 @@ use crate::spec::CompositionSpec;
 use crate::wasi_deps;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use wit_parser::{WorldItem, WorldKey};
+use wasmparser::component_types::ComponentEntityType;
 
 /// Validates a component with every feature wasmparser knows. Like
 /// `Validator::validate_all`, but function bodies (most of the work) are
 /// checked on every core; the error reported is the first in function order.
 pub fn validate(bytes: &[u8]) -> Result<(), String> {
-    use wasmparser::{FuncValidatorAllocations, Parser, ValidPayload, Validator, WasmFeatures};
+    validate_component(bytes).map(drop)
+}
+
+/// A component that validated: its top-level types, and its import names in order.
+struct Validated {
+    types: wasmparser::types::Types,
+    imports: Vec<String>,
+}
+
+/// [`validate`], keeping what the validator learned about the top level.
+fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
+    use wasmparser::{
+        FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+    };
     let features = WasmFeatures::all();
     let mut validator = Validator::new_with_features(features);
     let mut parser = Parser::new(0);
     parser.set_features(features);
     let mut functions = Vec::new();
+    let mut imports = Vec::new();
+    let mut top = None;
+    // Nesting below the top level.
+    let mut depth = 0usize;
     for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(|e| e.to_string())?;
-        if let ValidPayload::Func(func, body) =
-            validator.payload(&payload).map_err(|e| e.to_string())?
-        {
-            functions.push((func, body));
+        if let (0, Payload::ComponentImportSection(section)) = (depth, &payload) {
+            for import in section.clone() {
+                imports.push(import.map_err(|e| e.to_string())?.name.name.to_string());
+            }
+        }
+        match validator.payload(&payload).map_err(|e| e.to_string())? {
+            ValidPayload::Func(func, body) => functions.push((func, body)),
+            ValidPayload::Parser(_) => depth += 1,
+            ValidPayload::End(types) if depth == 0 => top = Some(types),
+            ValidPayload::End(_) => depth -= 1,
+            ValidPayload::Ok => {}
         }
     }
+    let types = top.ok_or("unexpected end of the component")?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = functions.len().div_ceil(workers).max(1);
     let mut chunks = Vec::new();
@@ -70,7 +95,7 @@ pub fn validate(bytes: &[u8]) -> Result<(), String> {
     });
     match errors.into_iter().flatten().next() {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(Validated { types, imports }),
     }
 }
 
@@ -80,9 +105,6 @@ pub enum VerifyError {
     /// The encoded output does not validate.
     #[error("the composed output does not validate: {0}")]
     Invalid(String),
-    /// Its WIT could not be decoded.
-    #[error("cannot decode the composed output: {0}")]
-    Decode(String),
     /// It imports more than the allow-list permits.
     #[error("the composed output imports what the allow-list does not permit: {}", .0.join(", "))]
     OutsideAllowList(Vec<String>),
@@ -137,76 +159,75 @@ fn check_imports(
     bytes: &[u8],
     allow: &PatternSet,
 ) -> Result<(VerifiedImports, HostFunctions), VerifyError> {
-    // Full validation (function bodies included) and decoding are independent:
-    // run them side by side.
-    let (valid, decoded) = std::thread::scope(|scope| {
-        let valid = scope.spawn(|| validate(bytes));
-        let decoded = wit_component::decode(bytes);
-        let valid = valid
-            .join()
-            .unwrap_or_else(|_| Err("the validator panicked on this input".into()));
-        (valid, decoded)
-    });
-    valid.map_err(VerifyError::Invalid)?;
-    let (resolve, world) = match decoded {
-        Ok(wit_component::DecodedWasm::Component(r, w)) => (r, w),
-        Ok(_) => return Err(VerifyError::Decode("not a component".into())),
-        Err(e) => return Err(VerifyError::Decode(format!("{e:#}"))),
-    };
-    let imports = &resolve.worlds[world].imports;
+    // Full validation, function bodies included; the import names, whether
+    // each is an instance (a WIT interface) and its functions are the
+    // validator's, from the same pass.
+    let Validated { types, imports } = validate_component(bytes).map_err(VerifyError::Invalid)?;
+    // Import name -> the names of its functions, for an instance import.
+    let imports: Vec<(String, Option<BTreeSet<String>>)> = imports
+        .into_iter()
+        .map(|name| {
+            let functions = match types.component_item_for_import(&name).map(|i| &i.ty) {
+                // A bare function import: one function of that name.
+                Some(ComponentEntityType::Func(_)) => Some(BTreeSet::from([name.clone()])),
+                Some(ComponentEntityType::Instance(id)) => Some(
+                    types[*id]
+                        .exports
+                        .iter()
+                        .filter(|(_, item)| matches!(item.ty, ComponentEntityType::Func(_)))
+                        .map(|(f, _)| f.clone())
+                        .collect(),
+                ),
+                _ => None,
+            };
+            (name, functions)
+        })
+        .collect();
 
     let mut verdicts = BTreeMap::new();
     let mut listed = Vec::new();
-    for (key, item) in imports {
-        let name = resolve.name_world_key(key);
-        let parsed = InterfaceName::parse(&name);
-        if let (Some(n), WorldItem::Interface { .. }) = (&parsed, item)
+    for (name, functions) in &imports {
+        let parsed = InterfaceName::parse(name);
+        if let (Some(n), Some(_)) = (&parsed, functions)
             && let Some(p) = allow.find(n)
         {
-            verdicts.insert(name, format!("allowed by `{p}`"));
+            verdicts.insert(name.to_string(), format!("allowed by `{p}`"));
             listed.push(n.clone());
-        } else if let (WorldKey::Name(plain), WorldItem::Interface { .. } | WorldItem::Function(_)) =
-            (key, item)
-            && let Some(p) = allow.find_exact(plain)
+        } else if parsed.is_none()
+            && functions.is_some()
+            && let Some(p) = allow.find_exact(name)
         {
-            verdicts.insert(name, format!("allowed by `{p}`"));
+            // A plain name (bare function, inline interface): by its exact name only.
+            verdicts.insert(name.to_string(), format!("allowed by `{p}`"));
         }
     }
     // Type dependencies come from WASI's own WIT (compiled in), never from the
     // output's declared types, which its components wrote themselves.
     let deps = wasi_deps::dependencies(&listed);
     let mut outside = Vec::new();
-    for (key, item) in imports {
-        let name = resolve.name_world_key(key);
-        if verdicts.contains_key(&name) {
+    for (name, functions) in &imports {
+        if verdicts.contains_key(name) {
             continue;
         }
-        let via = match (item, InterfaceName::parse(&name)) {
+        let via = match (functions, InterfaceName::parse(name)) {
             // On the vendored track only: `wasi:io/streams@0.3.0-rc-…` is
             // never a dependency of `wasi:cli/stdout@0.2.6`.
-            (WorldItem::Interface { .. }, Some(n)) => deps.via(&n),
+            (Some(_), Some(n)) => deps.via(&n),
             _ => None,
         };
         match via {
             Some(via) => {
-                verdicts.insert(name, format!("type dependency of `{via}`"));
+                verdicts.insert(name.to_string(), format!("type dependency of `{via}`"));
             }
-            None => outside.push(name),
+            None => outside.push(name.to_string()),
         }
     }
     if !outside.is_empty() {
         return Err(VerifyError::OutsideAllowList(outside));
     }
     let functions = imports
-        .iter()
-        .filter_map(|(key, item)| match item {
-            WorldItem::Interface { id, .. } => Some((
-                resolve.name_world_key(key),
-                resolve.interfaces[*id].functions.keys().cloned().collect(),
-            )),
-            WorldItem::Function(f) => Some((f.name.clone(), BTreeSet::from([f.name.clone()]))),
-            WorldItem::Type { .. } => None,
-        })
+        .into_iter()
+        .filter_map(|(name, functions)| Some((name, functions?)))
         .collect();
     Ok((VerifiedImports(verdicts), functions))
 }

@@ -6,6 +6,11 @@
 //! `wasi:clocks/wall-clock` uses a type of `wasi:cli/environment` must not make
 //! the environment reachable as a "type dependency".
 //!
+//! The composer embeds the tables the WIT compiles to, `wasi_deps.json`, not
+//! the WIT: parsing the WIT on every run took a sixth of a composition's
+//! instructions. The test `the_embedded_tables_are_the_vendored_wit` compiles
+//! the WIT again and fails when the file differs (`BLESS=1` rewrites it).
+//!
 //! Two semver tracks are known, and each name is looked up on its own track
 //! only: `@0.2.x` in the 0.2 WIT, `@0.3.x` in the 0.3.0 WIT. The
 //! `@0.3.0-rc-YYYY-MM-DD` pre-releases that toolchains still emit are looked
@@ -19,11 +24,17 @@
 
 use crate::names::{InterfaceName, compatible};
 use semver::Version;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
+#[cfg(test)]
 use wit_parser::{FunctionKind, Resolve, SourceMap, Type, TypeDefKind, TypeId, TypeOwner};
 
+/// The tables of both tracks, as [`compile`] makes them from the vendored WIT.
+const TABLES: &str = include_str!("wasi_deps.json");
+
 /// The vendored WASI 0.2 packages, in dependency order.
+#[cfg(test)]
 const WASI_02_WIT: [(&str, &str); 7] = [
     ("io.wit", include_str!("../../../../wit/deps/io/io.wit")),
     (
@@ -50,8 +61,10 @@ const WASI_02_WIT: [(&str, &str); 7] = [
 ];
 
 /// One file of a vendored package: its path (for error messages) and text.
+#[cfg(test)]
 type WitFile = (&'static str, &'static str);
 
+#[cfg(test)]
 macro_rules! wit03 {
     ($($path:literal),* $(,)?) => {
         &[$(($path, include_str!(concat!("../../../../wit/deps-0.3/", $path)))),*]
@@ -60,6 +73,7 @@ macro_rules! wit03 {
 
 /// The vendored WASI 0.3.0 packages (several files each, as the spec ships
 /// them), in dependency order.
+#[cfg(test)]
 const WASI_03_WIT: [&[WitFile]; 6] = [
     wit03!(
         "clocks/types.wit",
@@ -104,6 +118,7 @@ const WASI_03_WIT: [&[WitFile]; 6] = [
 /// (`[static]fields.from-list`); the test
 /// `every_handle_free_static_function_is_reviewed` lists them all, so a WIT
 /// update cannot add one unnoticed.
+#[cfg(test)]
 const AUTHORITY_STATICS: [(Track, &str, &str); 2] = [
     (
         Track::V03,
@@ -127,7 +142,8 @@ pub enum Track {
 }
 
 /// One WASI interface as its own WIT defines it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Known {
     /// The unversioned names of the interfaces it `use`s directly.
     pub uses: BTreeSet<String>,
@@ -152,14 +168,34 @@ pub struct Known {
     pub defines_resources: bool,
 }
 
+/// What one track's WIT says.
+#[derive(Serialize, Deserialize)]
 struct Wit {
+    #[serde(with = "version_text")]
     version: Version,
     interfaces: BTreeMap<String, Known>,
 }
 
+/// Both tracks: the content of `wasi_deps.json`.
+#[derive(Serialize, Deserialize)]
 struct Wasi {
     v02: Wit,
     v03: Wit,
+}
+
+/// A version as its text (`0.2.12`).
+mod version_text {
+    use semver::Version;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
+        let text = String::deserialize(d)?;
+        Version::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Wasi {
@@ -173,14 +209,12 @@ impl Wasi {
 
 fn wasi() -> &'static Wasi {
     static WASI: OnceLock<Wasi> = OnceLock::new();
-    WASI.get_or_init(|| Wasi {
-        v02: compile(&parse(Track::V02), Track::V02),
-        v03: compile(&parse(Track::V03), Track::V03),
-    })
+    WASI.get_or_init(|| serde_json::from_str(TABLES).expect("the embedded WASI tables parse"))
 }
 
 /// The vendored WIT of `track`, every feature on (`clocks-timezone` is
 /// `@unstable` in 0.3.0).
+#[cfg(test)]
 fn parse(track: Track) -> Resolve {
     let mut resolve = Resolve {
         all_features: true,
@@ -213,6 +247,7 @@ fn parse(track: Track) -> Resolve {
 }
 
 /// What each interface of one vendored track says, by unversioned name.
+#[cfg(test)]
 fn compile(resolve: &Resolve, track: Track) -> Wit {
     let unversioned = |id| {
         let iface = &resolve.interfaces[id];
@@ -312,6 +347,7 @@ fn compile(resolve: &Resolve, track: Track) -> Wit {
 }
 
 /// True when a value of type `ty` holds a resource handle.
+#[cfg(test)]
 fn holds_handle(resolve: &Resolve, ty: Type) -> bool {
     fn walk(resolve: &Resolve, id: TypeId, seen: &mut BTreeSet<TypeId>) -> bool {
         if !seen.insert(id) {
@@ -522,6 +558,25 @@ pub fn has_ambient_functions(name: &InterfaceName) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_tables_are_the_vendored_wit() {
+        let compiled = Wasi {
+            v02: compile(&parse(Track::V02), Track::V02),
+            v03: compile(&parse(Track::V03), Track::V03),
+        };
+        let text = serde_json::to_string_pretty(&compiled).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/wasi_deps.json");
+        if std::env::var_os("BLESS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        } else {
+            assert!(
+                text == TABLES,
+                "`{}` is not what the vendored WIT compiles to: run with BLESS=1",
+                path.display()
+            );
+        }
+    }
 
     fn name(s: &str) -> InterfaceName {
         InterfaceName::parse(s).unwrap()

@@ -18,6 +18,7 @@
 //! Where: `$AIRLOCK_CACHE_DIR/compiled`, else `$XDG_CACHE_HOME/airlock/compiled`,
 //! else `$HOME/.cache/airlock/compiled` ([`default_dir`]). Unix only.
 
+use airlock_core::private_dir::{self, mode, owner};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -96,7 +97,7 @@ impl CompileCache {
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
         let shown = dir.display();
-        create_private_dir(&dir).with_context(|| format!("creating `{shown}`"))?;
+        private_dir::create(&dir).with_context(|| format!("creating `{shown}`"))?;
         // The user's id: the owner of a file we create here.
         let probe = tempfile::Builder::new()
             .prefix(".probe-")
@@ -280,23 +281,6 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(_dir: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "the compilation cache is implemented for Unix only",
-    ))
-}
-
-#[cfg(unix)]
 fn set_private(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
@@ -305,26 +289,6 @@ fn set_private(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn set_private(_dir: &Path) -> std::io::Result<()> {
     Ok(())
-}
-
-#[cfg(unix)]
-fn owner(meta: &std::fs::Metadata) -> u32 {
-    std::os::unix::fs::MetadataExt::uid(meta)
-}
-
-#[cfg(unix)]
-fn mode(meta: &std::fs::Metadata) -> u32 {
-    std::os::unix::fs::MetadataExt::mode(meta) & 0o7777
-}
-
-#[cfg(not(unix))]
-fn owner(_meta: &std::fs::Metadata) -> u32 {
-    0
-}
-
-#[cfg(not(unix))]
-fn mode(_meta: &std::fs::Metadata) -> u32 {
-    0
 }
 
 #[cfg(test)]

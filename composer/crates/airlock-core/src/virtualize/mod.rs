@@ -254,14 +254,18 @@ pub fn synthesize_items(
         StringEncoding::UTF8,
     )
     .map_err(encode_error)?;
+    // Validated once, by `shrink` (what it returns validates).
     let bytes = ComponentEncoder::default()
         .merge_imports_based_on_semver(false)
         .module(&module)
         .map_err(encode_error)?
-        .validate(true)
         .encode()
         .map_err(encode_error)?;
-    let bytes = with_component_name(&shrink::shrink(&bytes), &format!("airlock-deny:{label}"));
+    let bytes = shrink::shrink(&bytes).map_err(|message| VirtualizeError::Encode {
+        label: label.to_string(),
+        message,
+    })?;
+    let bytes = with_component_name(&bytes, &format!("airlock-deny:{label}"));
 
     Ok(DenyComponent {
         bytes,

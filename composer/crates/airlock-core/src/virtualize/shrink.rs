@@ -16,7 +16,8 @@
 //! with their fields, and so are the exports of the core instances that
 //! satisfy them. (A stub without them keeps its imports' names as they were.)
 //!
-//! The result is validated; if it does not validate, the input is kept.
+//! The result is validated; if it does not validate, the input is kept (once
+//! it validates: the encoder's bytes are validated here, and only here).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -24,24 +25,22 @@ use wasm_encoder::reencode::{
     Error as ReencodeError, Reencode, ReencodeComponent, component_utils,
 };
 
-/// `component` with internal names shortened, or unchanged if that fails.
-pub(crate) fn shrink(component: &[u8]) -> Vec<u8> {
+/// `component` with internal names shortened, validated; `component` itself
+/// if that fails and it validates; else why `component` does not validate.
+pub(crate) fn shrink(component: &[u8]) -> Result<Vec<u8>, String> {
     let mut renamer = Renamer {
         imports: plan_import_renames(component).unwrap_or_default(),
         ..Renamer::default()
     };
     let mut out = wasm_encoder::Component::new();
-    if renamer
+    let shrunk = renamer
         .parse_component(&mut out, wasmparser::Parser::new(0), component)
-        .is_err()
-    {
-        return component.to_vec();
-    }
-    let out = out.finish();
-    if crate::verify::validate(&out).is_ok() {
-        out
-    } else {
-        component.to_vec()
+        .ok()
+        .map(|()| out.finish())
+        .filter(|out| crate::verify::validate(out).is_ok());
+    match shrunk {
+        Some(out) => Ok(out),
+        None => crate::verify::validate(component).map(|()| component.to_vec()),
     }
 }
 
