@@ -15,7 +15,7 @@ use airlock_slice_settings::EmbedLine;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use guest_rt as _;
+use interpose_rt as _;
 
 #[allow(dead_code)] // only `normalize` is used here
 #[path = "../../files/src/path.rs"]
