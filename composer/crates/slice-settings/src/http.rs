@@ -20,7 +20,6 @@ use crate::{LineError, SliceKind};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
 /// One `METHODS AUTHORITY` rule, checked and normalised.
@@ -184,7 +183,7 @@ fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRul
                 authority: authority.into(),
             });
         };
-        if v6.parse::<Ipv6Addr>().is_err() {
+        if crate::ip::v6(v6).is_none() {
             return Err(HttpRuleError::Ipv6 { text: v6.into() });
         }
         let port =
@@ -215,7 +214,7 @@ fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRul
         if name
             .split('.')
             .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
-            && (host != name || name.parse::<Ipv4Addr>().is_err())
+            && (host != name || crate::ip::v4(name).is_none())
         {
             return Err(HttpRuleError::Ipv4 { host: host.into() });
         }
