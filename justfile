@@ -69,11 +69,13 @@ test-python: compose-libraries
 interposer_kinds := "env clock stdio http sockets files embed"
 
 # Rebuild the prebuilt interposer components under composer/interposers/ (the composer
-# embeds them; `interposers_are_fresh` in `just test` fails when they are stale).
+# embeds them; `interposers_are_fresh` in `just test` fails when they are stale), packed by
+# composer/interposers/pack.mjs: Binaryen's `wasm-opt -Oz` (pinned in package-lock.json) on
+# their core modules, custom sections dropped.
 [doc("Rebuild the prebuilt interposer components under composer/interposers/.")]
-interposers: setup
+interposers: setup setup-js
     cargo build --profile component --target wasm32-wasip2 $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
-    for k in {{ interposer_kinds }}; do cp {{ component_dir }}/interpose_$k.wasm composer/interposers/$k.wasm; done
+    node composer/interposers/pack.mjs $(for k in {{ interposer_kinds }}; do printf -- '{{ component_dir }}/interpose_%s.wasm composer/interposers/%s.wasm ' $k $k; done)
 
 # Build the library components (wasm32-wasip2, small release profile); the async probes first, apart.
 build-components: setup build-async-probes

@@ -1,42 +1,71 @@
 //! The interposers airlock embeds (composer/interposers/KIND.wasm) are
 //! prebuilt and checked in, so that building airlock needs no wasm toolchain.
 //! This test keeps them honest: each must equal a fresh build of its crate
-//! (`just build-components` builds them; `just interposers` refreshes the copies).
+//! packed as `just interposers` packs it (`composer/interposers/pack.mjs`:
+//! Binaryen's `wasm-opt -Oz` on its core modules, custom sections dropped).
+//! The packing runs here again, byte for byte: `just build-components` builds
+//! the crates, `just setup-js` installs the pinned Binaryen, and
+//! `just interposers` refreshes the copies.
 
 use airlock_tests::workspace;
+use std::process::Command;
 
 #[test]
 fn interposers_are_fresh() {
     let dir = workspace().join("composer/interposers");
-    let mut checked = 0;
+    let packed = tempfile::tempdir().unwrap();
+    let mut kinds = Vec::new();
+    let mut args = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let Some(kind) = path
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_suffix(".wasm"))
+            .map(str::to_string)
         else {
             continue;
         };
         let fresh = workspace().join(format!(
             "target/wasm32-wasip2/component/interpose_{kind}.wasm"
         ));
-        let fresh = std::fs::read(&fresh).unwrap_or_else(|e| {
+        assert!(
+            fresh.exists(),
+            "`{}` is missing: run `just build-components` first",
+            fresh.display()
+        );
+        args.push(fresh);
+        args.push(packed.path().join(format!("{kind}.wasm")));
+        kinds.push((kind, path));
+    }
+    assert!(
+        kinds.len() >= 2,
+        "found only {} interposers in `{}`",
+        kinds.len(),
+        dir.display()
+    );
+    let pack = dir.join("pack.mjs");
+    let status = Command::new("node")
+        .arg(&pack)
+        .args(&args)
+        .status()
+        .unwrap_or_else(|e| {
             panic!(
-                "`{}`: {e}; run `just build-components` first",
-                fresh.display()
+                "running `node {}`: {e} (Node 20+ is needed)",
+                pack.display()
             )
         });
+    assert!(
+        status.success(),
+        "`node {}` failed ({status}); run `just setup-js` first",
+        pack.display()
+    );
+    for (kind, path) in kinds {
+        let fresh = std::fs::read(packed.path().join(format!("{kind}.wasm"))).unwrap();
         assert!(
             std::fs::read(&path).unwrap() == fresh,
             "`{}` is stale: run `just interposers` and commit the result",
             path.display()
         );
-        checked += 1;
     }
-    assert!(
-        checked >= 2,
-        "found only {checked} interposers in `{}`",
-        dir.display()
-    );
 }

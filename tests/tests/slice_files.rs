@@ -207,6 +207,85 @@ fn every_escape_fails_and_the_secret_never_appears() {
     );
 }
 
+/// Directories read through, then moved out of the root by the host or
+/// replaced by a symlink leading out or by another directory, are not
+/// followed: each read after the change sees what a fresh walk from the root
+/// sees. (The interposer walks every path afresh; a cache of directory
+/// handles, which the walk once had, must keep this true: a handle kept
+/// from an earlier read still reaches the moved directory.)
+#[test]
+fn directories_moved_out_or_replaced_between_reads_are_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = host_tree();
+    let docs = tree.path().join("docs");
+    let bytes = composed(tmp.path(), NARROW);
+    let mut s = session(&bytes, tree.path());
+    let deep = |d: &Path| d.join("deeper/c.txt");
+    let public_sub = docs.join("public/sub");
+    std::fs::create_dir_all(public_sub.join("deeper")).unwrap();
+    std::fs::write(deep(&public_sub), PUBLIC).unwrap();
+    for _ in 0..3 {
+        assert_eq!(read(&mut s, "/data/sub/deeper/c.txt"), Ok(PUBLIC.into()));
+    }
+    assert_eq!(
+        raw_read(&mut s, "sub/deeper/c.txt", false),
+        Ok(PUBLIC.into())
+    );
+
+    // Moved out of the root (still inside the host's preopen), the secret
+    // written into it; nothing in its place.
+    let moved = docs.join("moved");
+    std::fs::rename(&public_sub, &moved).unwrap();
+    std::fs::write(deep(&moved), SECRET).unwrap();
+    let no_secret = |got: Result<String, String>, what: &str| {
+        assert!(got.is_err(), "{what}: {got:?}");
+        assert!(!format!("{got:?}").contains(SECRET), "{what}: {got:?}");
+    };
+    no_secret(read(&mut s, "/data/sub/deeper/c.txt"), "moved out");
+    no_secret(raw_read(&mut s, "sub/deeper/c.txt", true), "moved out, raw");
+
+    // Read again through the root (kept afresh), then replaced by symlinks
+    // to where it went: relative (climbing out) and absolute.
+    std::fs::create_dir_all(public_sub.join("deeper")).unwrap();
+    std::fs::write(deep(&public_sub), "again").unwrap();
+    assert_eq!(read(&mut s, "/data/sub/deeper/c.txt"), Ok("again".into()));
+    for target in ["../moved", "/moved"] {
+        std::fs::remove_dir_all(&public_sub).ok();
+        std::fs::remove_file(&public_sub).ok();
+        std::os::unix::fs::symlink(target, &public_sub).unwrap();
+        no_secret(read(&mut s, "/data/sub/deeper/c.txt"), target);
+        no_secret(raw_read(&mut s, "sub/deeper/c.txt", true), target);
+        no_secret(raw_read(&mut s, "sub/deeper/c.txt", false), target);
+        // Kept again through a real directory before the next swap.
+        std::fs::remove_file(&public_sub).unwrap();
+        std::fs::create_dir_all(public_sub.join("deeper")).unwrap();
+        std::fs::write(deep(&public_sub), "again").unwrap();
+        assert_eq!(read(&mut s, "/data/sub/deeper/c.txt"), Ok("again".into()));
+    }
+
+    // The deeper level alone moved out and a symlink to it put in its place.
+    std::fs::remove_dir_all(&moved).unwrap();
+    std::fs::rename(public_sub.join("deeper"), &moved).unwrap();
+    std::fs::write(moved.join("c.txt"), SECRET).unwrap();
+    std::os::unix::fs::symlink("../../moved", public_sub.join("deeper")).unwrap();
+    no_secret(read(&mut s, "/data/sub/deeper/c.txt"), "deeper level");
+
+    // Replaced by another directory (removed and made again: the host may
+    // even reuse the identity): the new one's file is read.
+    std::fs::remove_file(public_sub.join("deeper")).unwrap();
+    std::fs::create_dir(public_sub.join("deeper")).unwrap();
+    std::fs::write(deep(&public_sub), "first").unwrap();
+    assert_eq!(read(&mut s, "/data/sub/deeper/c.txt"), Ok("first".into()));
+    std::fs::remove_dir_all(&public_sub).unwrap();
+    std::fs::create_dir_all(public_sub.join("deeper")).unwrap();
+    std::fs::write(deep(&public_sub), "second").unwrap();
+    assert_eq!(read(&mut s, "/data/sub/deeper/c.txt"), Ok("second".into()));
+    assert_eq!(
+        raw_read(&mut s, "sub/deeper/c.txt", false),
+        Ok("second".into())
+    );
+}
+
 #[test]
 fn a_read_only_slice_refuses_writes_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();

@@ -35,22 +35,6 @@ pub fn kebab(debug: &str) -> alloc::string::String {
     out
 }
 
-/// The value in `slot`, made by `make` on first use and kept for the rest of
-/// the instance (leaked, never freed): the interposers' settings, which are
-/// fixed in the output, are parsed once this way.
-pub fn once<T>(slot: &core::sync::atomic::AtomicPtr<T>, make: impl FnOnce() -> T) -> &'static T {
-    use core::sync::atomic::Ordering;
-    let cached = slot.load(Ordering::Acquire);
-    if !cached.is_null() {
-        // SAFETY: the slot only ever holds a leaked, never freed `Box<T>`.
-        return unsafe { &*cached };
-    }
-    let leaked = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(make()));
-    slot.store(leaked, Ordering::Release);
-    // SAFETY: just leaked; it lives for the rest of the instance.
-    unsafe { &*leaked }
-}
-
 #[cfg(target_family = "wasm")]
 mod wasm {
     extern crate alloc;
@@ -109,29 +93,7 @@ mod wasm {
 
 #[cfg(test)]
 mod tests {
-    use super::{kebab, once};
-
-    #[test]
-    fn once_makes_the_value_on_first_use_only() {
-        use core::sync::atomic::AtomicPtr;
-        static SLOT: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
-        let mut made = 0;
-        assert_eq!(
-            *once(&SLOT, || {
-                made += 1;
-                7
-            }),
-            7
-        );
-        assert_eq!(
-            *once(&SLOT, || {
-                made += 1;
-                8
-            }),
-            7
-        );
-        assert_eq!(made, 1);
-    }
+    use super::kebab;
 
     #[test]
     fn kebab_case_of_debug_names() {

@@ -217,7 +217,8 @@ impl EnvSettings {
             .filter(|(k, _)| self.host.iter().any(|h| h.as_str() == k))
             .filter(|(k, _)| !self.set.iter().any(|(s, _)| s.as_str() == k))
             .collect();
-        out.extend(self.set.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        // `as_str`, not `to_string`: no formatting code in the interposer.
+        out.extend(self.set.iter().map(|(k, v)| (k.as_str().into(), v.clone())));
         out
     }
 }

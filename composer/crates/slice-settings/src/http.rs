@@ -20,7 +20,6 @@ use crate::{LineError, SliceKind};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
 /// One `METHODS AUTHORITY` rule, checked and normalised.
@@ -144,11 +143,15 @@ impl FromStr for HttpRule {
             }
             Some(list)
         };
-        if let Some((scheme, rest)) = authority.split_once("://") {
+        if let Some((scheme, rest)) = split_once_bytes(authority, "://") {
             let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            // Joined by hand: no formatting code in the interposer.
+            let mut suggestion = String::from(word);
+            suggestion.push(' ');
+            suggestion.push_str(host);
             return Err(HttpRuleError::Url {
                 scheme: scheme.into(),
-                suggestion: alloc::format!("{word} {host}"),
+                suggestion,
             });
         }
         let (host, port, zeros) = authority_parts(authority)?;
@@ -161,6 +164,17 @@ impl FromStr for HttpRule {
     }
 }
 
+/// `text.split_once(pat)`, by bytes: core's string searcher has a panic path
+/// whose message formatting (with Unicode tables) is kilobytes of the http
+/// interposer, which reads its rules with this module.
+fn split_once_bytes<'a>(text: &'a str, pat: &str) -> Option<(&'a str, &'a str)> {
+    let at = text
+        .as_bytes()
+        .windows(pat.len())
+        .position(|w| w == pat.as_bytes())?;
+    Some((text.get(..at)?, text.get(at + pat.len()..)?))
+}
+
 /// `HOST[:PORT]` checked: the lowercased host, the port and its leading zeros.
 fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRuleError> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
@@ -169,7 +183,7 @@ fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRul
                 authority: authority.into(),
             });
         };
-        if v6.parse::<Ipv6Addr>().is_err() {
+        if crate::ip::v6(v6).is_none() {
             return Err(HttpRuleError::Ipv6 { text: v6.into() });
         }
         let port =
@@ -181,7 +195,9 @@ fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRul
                     }
                 })?),
             };
-        (&authority[..=rest.len() - after.len()], port)
+        // `[v6]`: the authority without what follows `]` (no slicing by
+        // index, so no panic path with its formatting code).
+        (authority.strip_suffix(after).unwrap_or(authority), port)
     } else {
         let (host, port) = match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -198,7 +214,7 @@ fn authority_parts(authority: &str) -> Result<(String, PortPattern, u8), HttpRul
         if name
             .split('.')
             .all(|l| l.bytes().all(|b| b.is_ascii_digit()))
-            && (host != name || name.parse::<Ipv4Addr>().is_err())
+            && (host != name || crate::ip::v4(name).is_none())
         {
             return Err(HttpRuleError::Ipv4 { host: host.into() });
         }
@@ -453,6 +469,25 @@ mod tests {
         text.parse::<HttpRule>()
             .map(|r| r.to_string())
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn split_once_bytes_is_split_once() {
+        for text in [
+            "a://b",
+            "://",
+            "x:/y",
+            "a:b://c://d",
+            "\u{e9}://\u{e9}",
+            "",
+            "//:",
+        ] {
+            assert_eq!(
+                split_once_bytes(text, "://"),
+                text.split_once("://"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub mod clock;
 pub mod env;
 pub mod files;
 pub mod http;
+pub mod ip;
 pub mod sockets;
 pub mod stdio;
 

@@ -13,7 +13,7 @@ use crate::{LineError, SliceKind};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::net::IpAddr;
 use core::str::FromStr;
 
 /// `IP:PORT` or `IP:*` (port 0 included).
@@ -67,12 +67,10 @@ impl FromStr for SocketAddress {
         let (ip, port) = text.rsplit_once(':').ok_or(SocketAddressError::Form)?;
         let ip = match ip.strip_prefix('[').and_then(|v6| v6.strip_suffix(']')) {
             Some(v6) => IpAddr::V6(
-                v6.parse::<Ipv6Addr>()
-                    .map_err(|_| SocketAddressError::Ipv6 { text: v6.into() })?,
+                crate::ip::v6(v6).ok_or_else(|| SocketAddressError::Ipv6 { text: v6.into() })?,
             ),
             None => IpAddr::V4(
-                ip.parse::<Ipv4Addr>()
-                    .map_err(|_| SocketAddressError::Ip { text: ip.into() })?,
+                crate::ip::v4(ip).ok_or_else(|| SocketAddressError::Ip { text: ip.into() })?,
             ),
         };
         let (port, zeros) = match port {
@@ -307,6 +305,7 @@ impl SocketsSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::net::{Ipv4Addr, Ipv6Addr};
 
     fn address(text: &str) -> Result<String, String> {
         text.parse::<SocketAddress>()

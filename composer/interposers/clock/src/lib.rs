@@ -8,7 +8,7 @@
 
 extern crate alloc;
 
-use guest_rt as _;
+use interpose_rt as _;
 
 /// `seconds` shifted by `offset`, saturating at the ends of the range (a
 /// datetime before the epoch cannot be expressed).

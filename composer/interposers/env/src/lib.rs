@@ -12,7 +12,7 @@
 
 extern crate alloc;
 
-use guest_rt as _;
+use interpose_rt as _;
 
 mod bindings {
     wit_bindgen::generate!({

@@ -23,7 +23,7 @@
 
 extern crate alloc;
 
-use guest_rt as _;
+use interpose_rt as _;
 
 pub mod path;
 

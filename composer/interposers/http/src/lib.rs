@@ -16,7 +16,7 @@ extern crate alloc;
 
 pub mod rules;
 
-use guest_rt as _;
+use interpose_rt as _;
 
 mod bindings {
     wit_bindgen::generate!({
@@ -43,7 +43,7 @@ mod bindings {
     /// The rules, read once per instance: they are fixed in the output.
     fn settings() -> &'static HttpSettings {
         static RULES: AtomicPtr<HttpSettings> = AtomicPtr::new(core::ptr::null_mut());
-        guest_rt::once(&RULES, || HttpSettings::from_lines(&config::get()))
+        interpose_rt::once(&RULES, || HttpSettings::from_lines(&config::get()))
     }
 
     fn method_name(m: &Method) -> &str {

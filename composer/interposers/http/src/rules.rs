@@ -71,7 +71,7 @@ pub fn host_header_ok(authority: &str, values: &[Vec<u8>]) -> bool {
 fn split_authority(authority: &str) -> Option<(&str, Option<&str>)> {
     let (host, rest) = if authority.starts_with('[') {
         let end = authority.find(']')?;
-        authority.split_at(end + 1)
+        authority.split_at_checked(end + 1)?
     } else {
         match authority.split_once(':') {
             Some((host, port)) => return (!host.is_empty()).then_some((host, Some(port))),

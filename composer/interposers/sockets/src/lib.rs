@@ -16,7 +16,7 @@
 
 extern crate alloc;
 
-use guest_rt as _;
+use interpose_rt as _;
 
 mod bindings {
     wit_bindgen::generate!({
@@ -44,7 +44,7 @@ mod bindings {
     /// The rules, read once per instance: they are fixed in the output.
     fn rules() -> &'static Rules {
         static RULES: AtomicPtr<Rules> = AtomicPtr::new(core::ptr::null_mut());
-        guest_rt::once(&RULES, || Rules::from_lines(&config::get()))
+        interpose_rt::once(&RULES, || Rules::from_lines(&config::get()))
     }
 
     fn ip_port(address: &IpSocketAddress) -> (IpAddr, u16) {

@@ -18,7 +18,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use core::ops::Range;
-use guest_rt as _;
+use interpose_rt as _;
 
 /// The next read of at most `len` bytes from fixed contents of `total` bytes,
 /// `pos` bytes in: the range to return, or `None` at the end (the stream is
