@@ -402,8 +402,13 @@ interface t {
 }";
 
     fn fates(rules: Rules) -> Vec<String> {
+        fates_of(WIT, rules)
+    }
+
+    /// Each function's fate in interface `t` of `wit`, as the audit words it.
+    fn fates_of(wit: &str, rules: Rules) -> Vec<String> {
         let mut resolve = Resolve::default();
-        let pkg = resolve.push_str("t.wit", WIT).unwrap();
+        let pkg = resolve.push_str("t.wit", wit).unwrap();
         let t = resolve.packages[pkg].interfaces["t"];
         plan_interface(&resolve, t, rules, &[t])
             .into_iter()
@@ -459,13 +464,7 @@ interface t {
 }";
 
     fn async_fates(rules: Rules) -> Vec<String> {
-        let mut resolve = Resolve::default();
-        let pkg = resolve.push_str("a.wit", ASYNC_WIT).unwrap();
-        let t = resolve.packages[pkg].interfaces["t"];
-        plan_interface(&resolve, t, rules, &[t])
-            .into_iter()
-            .map(|f| format!("{}: {}", f.function, f.fate))
-            .collect()
+        fates_of(ASYNC_WIT, rules)
     }
 
     #[test]
