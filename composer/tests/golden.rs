@@ -33,13 +33,9 @@ mod support;
 
 use anyhow::{Context, Result, bail};
 use libtest_mimic::{Arguments, Failed, Trial};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use support::{check_absent, check_golden, wit_of};
-use wasmparser::{
-    ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentName,
-    ComponentOuterAliasKind, ComponentTypeRef, KnownCustom, Parser, Payload,
-};
 
 /// The goldens a case folder may hold; none of them is an input.
 const GOLDENS: [&str; 3] = ["expected.txt", "output.wit", "stubs.wit"];
@@ -176,135 +172,17 @@ fn listing(dir: &Path) -> Result<Vec<(String, u64)>> {
 /// name of each instance named `NAME (denials)` or `NAME (types only)` and the
 /// bytes of the nested component it instantiates.
 fn synthesized(output: &[u8]) -> Result<Vec<(String, &[u8])>> {
-    // The top level's component and instance index spaces: a component
-    // defined here (its byte range) or not (imported, aliased); the component
-    // an instance instantiates, if any.
-    let mut components: Vec<Option<std::ops::Range<usize>>> = Vec::new();
-    let mut instances: Vec<Option<u32>> = Vec::new();
-    let mut names: BTreeMap<u32, String> = BTreeMap::new();
-    // 0 at the top level, one more inside each nested module or component.
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(output) {
-        let payload = payload?;
-        match &payload {
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {
-                if let (
-                    0,
-                    Payload::ComponentSection {
-                        unchecked_range, ..
-                    },
-                ) = (depth, &payload)
-                {
-                    let range = unchecked_range.start as usize..unchecked_range.end as usize;
-                    components.push(Some(range));
-                }
-                depth += 1;
-                continue;
-            }
-            Payload::End(_) => {
-                depth = depth.saturating_sub(1);
-                continue;
-            }
-            _ if depth > 0 => continue,
-            _ => {}
-        }
-        match payload {
-            Payload::ComponentImportSection(reader) => {
-                for import in reader {
-                    match import?.ty {
-                        ComponentTypeRef::Component(_) => components.push(None),
-                        ComponentTypeRef::Instance(_) => instances.push(None),
-                        _ => {}
-                    }
-                }
-            }
-            Payload::ComponentAliasSection(reader) => {
-                for alias in reader {
-                    match alias? {
-                        ComponentAlias::InstanceExport { kind, .. } => match kind {
-                            ComponentExternalKind::Component => components.push(None),
-                            ComponentExternalKind::Instance => instances.push(None),
-                            _ => {}
-                        },
-                        ComponentAlias::Outer {
-                            kind: ComponentOuterAliasKind::Component,
-                            ..
-                        } => components.push(None),
-                        _ => {}
-                    }
-                }
-            }
-            Payload::ComponentInstanceSection(reader) => {
-                for instance in reader {
-                    instances.push(match instance? {
-                        ComponentInstance::Instantiate {
-                            component_index, ..
-                        } => Some(component_index),
-                        ComponentInstance::FromExports(_) => None,
-                    });
-                }
-            }
-            // An export is a new index too, for the same item.
-            Payload::ComponentExportSection(reader) => {
-                for export in reader {
-                    let export = export?;
-                    let index = export.index as usize;
-                    match export.kind {
-                        ComponentExternalKind::Component => {
-                            let item = components.get(index).context("export of no component")?;
-                            components.push(item.clone());
-                        }
-                        ComponentExternalKind::Instance => {
-                            let item = *instances.get(index).context("export of no instance")?;
-                            instances.push(item);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Payload::CustomSection(reader) => {
-                if let KnownCustom::ComponentName(section) = reader.as_known() {
-                    for sub in section {
-                        if let ComponentName::Instances(map) = sub? {
-                            for naming in map {
-                                let naming = naming?;
-                                names.insert(naming.index, naming.name.to_string());
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
+    let top = airlock_core::nested::top_level(output)?;
     // The walk must see the instantiations `airlock_core::reach` sees, by the same names.
-    let instantiated: BTreeSet<&str> = instances
-        .iter()
-        .enumerate()
-        .filter(|(_, component)| component.is_some())
-        .filter_map(|(index, _)| names.get(&(index as u32)).map(String::as_str))
-        .collect();
+    let instantiated: BTreeSet<&str> = top.instances.iter().map(|(n, _)| n.as_str()).collect();
     let reach = airlock_core::reach::host_reach(output)?;
     let reached: BTreeSet<&str> = reach.instances.keys().map(String::as_str).collect();
     if instantiated != reached {
         bail!("instance names: the walk found {instantiated:?}, `reach` {reached:?}");
     }
-
-    let mut out = Vec::new();
-    for (index, component) in instances.iter().enumerate() {
-        let (Some(component), Some(name)) = (component, names.get(&(index as u32))) else {
-            continue;
-        };
-        if !name.ends_with(" (denials)") && !name.ends_with(" (types only)") {
-            continue;
-        }
-        let Some(Some(range)) = components.get(*component as usize) else {
-            bail!(
-                "`{name}` instantiates component {component}, which is not defined in the output"
-            );
-        };
-        out.push((name.clone(), &output[range.clone()]));
-    }
-    Ok(out)
+    Ok(top
+        .instances
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(" (denials)") || name.ends_with(" (types only)"))
+        .collect())
 }

@@ -36,6 +36,7 @@ pub mod pipeline;
 pub mod digest;
 pub mod error;
 pub mod names;
+pub mod nested;
 pub mod normalize;
 pub mod policy;
 pub mod private_dir;

@@ -340,106 +340,17 @@ struct Nested {
 
 impl Nested {
     fn of(component: &[u8]) -> Result<Self, wasmparser::BinaryReaderError> {
-        use wasmparser::{
-            ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentName,
-            ComponentOuterAliasKind, ComponentTypeRef, Payload,
-        };
-        let mut depth = 0usize;
-        // The top-level component and instance index spaces: for each
-        // component, the digest of its bytes when it is nested here; for each
-        // instance, the component it instantiates.
-        let mut components: Vec<Option<String>> = Vec::new();
-        let mut instances: Vec<Option<u32>> = Vec::new();
-        let mut names: BTreeMap<u32, String> = BTreeMap::new();
-        for payload in wasmparser::Parser::new(0).parse_all(component) {
-            let payload = payload?;
-            match payload {
-                Payload::ComponentSection {
-                    unchecked_range, ..
-                } => {
-                    if depth == 0 {
-                        let bytes = usize::try_from(unchecked_range.start)
-                            .ok()
-                            .zip(usize::try_from(unchecked_range.end).ok())
-                            .and_then(|(start, end)| component.get(start..end));
-                        components.push(bytes.map(crate::digest::sha256));
-                    }
-                    depth += 1;
-                }
-                Payload::ModuleSection { .. } => depth += 1,
-                Payload::End(_) => depth = depth.saturating_sub(1),
-                _ if depth > 0 => {}
-                Payload::ComponentImportSection(reader) => {
-                    for import in reader {
-                        match import?.ty {
-                            ComponentTypeRef::Component(_) => components.push(None),
-                            ComponentTypeRef::Instance(_) => instances.push(None),
-                            _ => {}
-                        }
-                    }
-                }
-                Payload::ComponentAliasSection(reader) => {
-                    for alias in reader {
-                        match alias? {
-                            ComponentAlias::InstanceExport {
-                                kind: ComponentExternalKind::Component,
-                                ..
-                            }
-                            | ComponentAlias::Outer {
-                                kind: ComponentOuterAliasKind::Component,
-                                ..
-                            } => components.push(None),
-                            ComponentAlias::InstanceExport {
-                                kind: ComponentExternalKind::Instance,
-                                ..
-                            } => instances.push(None),
-                            _ => {}
-                        }
-                    }
-                }
-                Payload::ComponentInstanceSection(reader) => {
-                    for instance in reader {
-                        instances.push(match instance? {
-                            ComponentInstance::Instantiate {
-                                component_index, ..
-                            } => Some(component_index),
-                            ComponentInstance::FromExports(_) => None,
-                        });
-                    }
-                }
-                Payload::ComponentExportSection(reader) => {
-                    for export in reader {
-                        match export?.kind {
-                            ComponentExternalKind::Component => components.push(None),
-                            ComponentExternalKind::Instance => instances.push(None),
-                            _ => {}
-                        }
-                    }
-                }
-                Payload::CustomSection(c) => {
-                    if let wasmparser::KnownCustom::ComponentName(reader) = c.as_known() {
-                        for name in reader {
-                            if let ComponentName::Instances(map) = name? {
-                                for naming in map {
-                                    let naming = naming?;
-                                    names.insert(naming.index, naming.name.to_string());
-                                }
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let digest_of_instance = |i: u32| {
-            let c = instances.get(i as usize).copied().flatten()?;
-            components.get(c as usize).cloned().flatten()
-        };
-        let by_instance = names
+        let top = crate::nested::top_level(component)?;
+        let by_instance = top
+            .instances
             .into_iter()
-            .filter_map(|(i, name)| Some((name, digest_of_instance(i)?)))
+            .map(|(name, bytes)| (name, crate::digest::sha256(bytes)))
             .collect();
-        let all = components.iter().flatten().cloned().collect();
+        let all = top
+            .components
+            .into_iter()
+            .map(crate::digest::sha256)
+            .collect();
         Ok(Self { by_instance, all })
     }
 }

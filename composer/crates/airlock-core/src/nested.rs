@@ -1,0 +1,126 @@
+//! The components nested at the top level of a component, and the named
+//! instances made from them, read from the bytes alone (for the provenance
+//! record and the golden tests' view of each stub).
+
+use std::collections::BTreeMap;
+use wasmparser::{
+    BinaryReaderError, ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentName,
+    ComponentOuterAliasKind, ComponentTypeRef, KnownCustom, Parser, Payload,
+};
+
+/// What a component's top level defines and instantiates.
+pub struct TopLevel<'a> {
+    /// Every component defined at the top level (not imported or aliased), in order.
+    pub components: Vec<&'a [u8]>,
+    /// Each named instance made from a component defined here, in instance
+    /// order: its name and that component's bytes.
+    pub instances: Vec<(String, &'a [u8])>,
+}
+
+/// Reads `component`'s top level (nested components are skipped whole).
+pub fn top_level(component: &[u8]) -> Result<TopLevel<'_>, BinaryReaderError> {
+    // The top level's component and instance index spaces: a component
+    // defined here (its bytes) or not (imported, aliased); the component an
+    // instance instantiates, if any.
+    let mut components: Vec<Option<&[u8]>> = Vec::new();
+    let mut instances: Vec<Option<u32>> = Vec::new();
+    let mut names: BTreeMap<u32, String> = BTreeMap::new();
+    // 0 at the top level, one more inside each nested module or component.
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(component) {
+        let payload = payload?;
+        match payload {
+            Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                if depth == 0 {
+                    let bytes = usize::try_from(unchecked_range.start)
+                        .ok()
+                        .zip(usize::try_from(unchecked_range.end).ok())
+                        .and_then(|(start, end)| component.get(start..end));
+                    components.push(bytes);
+                }
+                depth += 1;
+            }
+            Payload::ModuleSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    match import?.ty {
+                        ComponentTypeRef::Component(_) => components.push(None),
+                        ComponentTypeRef::Instance(_) => instances.push(None),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                for alias in reader {
+                    match alias? {
+                        ComponentAlias::InstanceExport { kind, .. } => match kind {
+                            ComponentExternalKind::Component => components.push(None),
+                            ComponentExternalKind::Instance => instances.push(None),
+                            _ => {}
+                        },
+                        ComponentAlias::Outer {
+                            kind: ComponentOuterAliasKind::Component,
+                            ..
+                        } => components.push(None),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::ComponentInstanceSection(reader) => {
+                for instance in reader {
+                    instances.push(match instance? {
+                        ComponentInstance::Instantiate {
+                            component_index, ..
+                        } => Some(component_index),
+                        ComponentInstance::FromExports(_) => None,
+                    });
+                }
+            }
+            // An export is a new index too, for the same item.
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = export.index as usize;
+                    match export.kind {
+                        ComponentExternalKind::Component => {
+                            components.push(components.get(index).copied().flatten());
+                        }
+                        ComponentExternalKind::Instance => {
+                            instances.push(instances.get(index).copied().flatten());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Payload::CustomSection(reader) => {
+                if let KnownCustom::ComponentName(section) = reader.as_known() {
+                    for sub in section {
+                        if let ComponentName::Instances(map) = sub? {
+                            for naming in map {
+                                let naming = naming?;
+                                names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let named = instances
+        .iter()
+        .enumerate()
+        .filter_map(|(index, component)| {
+            let bytes = components.get((*component)? as usize).copied().flatten()?;
+            Some((names.get(&(index as u32))?.clone(), bytes))
+        })
+        .collect();
+    Ok(TopLevel {
+        components: components.into_iter().flatten().collect(),
+        instances: named,
+    })
+}
