@@ -3,7 +3,7 @@
 //! the request's method and authority. Any other request is dropped here, and
 //! the caller gets `HTTP-request-denied`: it never reaches the host. Settings
 //! (`airlock:interpose/config`), one per entry: `allow METHODS AUTHORITY`
-//! (see [`rules`] for the matching).
+//! (see [`rules`], the crate `interpose-http-rules`, for the matching).
 //!
 //! A request whose `host` header names another authority is denied too.
 //! A request without a scheme is sent as `https` (what wasi-http hosts assume),
@@ -14,7 +14,7 @@
 
 extern crate alloc;
 
-pub mod rules;
+pub use interpose_http_rules as rules;
 
 use interpose_rt as _;
 

@@ -13,6 +13,14 @@
 //! written (a rule `[0::1]` does not match a request to `[::1]`; noted as
 //! disagreement D1 in `airlock-slice-settings`' `WIRING.md`: it fails closed). Anything this module cannot read (no authority, user info, odd
 //! characters, a bad port) matches nothing: when in doubt, deny.
+//!
+//! One crate for both HTTP interposers: `interpose-http` (WASI 0.2,
+//! `wasi:http/outgoing-handler`) and `interpose-http3` (WASI 0.3,
+//! `wasi:http/client`) read their requests differently and match them here.
+
+#![cfg_attr(target_family = "wasm", no_std)]
+
+extern crate alloc;
 
 use airlock_slice_settings::HttpSettings;
 use airlock_slice_settings::http::is_dns_name;
