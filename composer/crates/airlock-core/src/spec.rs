@@ -527,7 +527,11 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
         for grant in &i.library_grants {
             inst.grant.0.push(pattern(grant, i.kind)?);
         }
-        inst.slices.push(i.summary.clone());
+        // One audit line per slice, however many interposers serve it (one
+        // per WASI version).
+        if !inst.slices.contains(&i.summary) {
+            inst.slices.push(i.summary.clone());
+        }
         interposers.push(InstanceSpec {
             name: interposer.clone(),
             path: PathBuf::from(format!("<built-in {} interposer>", i.kind)),
@@ -545,7 +549,11 @@ fn add_slices(inst: &mut InstanceSpec, slices: Slices) -> Result<Vec<InstanceSpe
             slices: vec![i.summary.clone()],
         });
     }
-    inst.slices.extend(slices.summary);
+    for summary in slices.summary {
+        if !inst.slices.contains(&summary) {
+            inst.slices.push(summary);
+        }
+    }
     Ok(interposers)
 }
 

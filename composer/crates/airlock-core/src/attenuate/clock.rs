@@ -24,7 +24,8 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
     out.interposers.push(Interposer {
         kind: SliceKind::Clock.as_str(),
         wasm: WASM,
-        wires: vec!["wasi:clocks/wall-clock"],
+        // WASI 0.2's name; 0.3's `system-clock` under an offset clock is refused by the planner.
+        wires: vec!["wasi:clocks/wall-clock@0.2"],
         grants: vec!["wasi:clocks/wall-clock"],
         library_grants: Vec::new(),
         config: settings.lines(),

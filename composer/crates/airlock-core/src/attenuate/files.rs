@@ -40,16 +40,16 @@ const EMBED_WASM: &[u8] = include_bytes!("../../../../interposers/embed.wasm");
 
 /// What the embed interposer serves: the files and every `wasi:io` type.
 const EMBED_WIRES: [&str; 5] = [
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-    "wasi:io/streams",
-    "wasi:io/poll",
-    "wasi:io/error",
+    "wasi:filesystem/types@0.2",
+    "wasi:filesystem/preopens@0.2",
+    "wasi:io/streams@0.2",
+    "wasi:io/poll@0.2",
+    "wasi:io/error@0.2",
 ];
 
 /// Its pollables are `wasi:io/poll`'s, so it serves this too (denied: zero,
 /// always ready) unless a frozen clock does.
-const MONOTONIC: &str = "wasi:clocks/monotonic-clock";
+const MONOTONIC: &str = "wasi:clocks/monotonic-clock@0.2";
 
 /// Interfaces whose types are `wasi:io`'s: from the host they would hand the
 /// library streams or pollables that the embed interposer's `wasi:io` cannot take.
@@ -72,8 +72,9 @@ const HOST_IO: [&str; 12] = [
 /// output carries it all, a third larger (base64).
 pub const EMBED_LIMIT: u64 = 8 * 1024 * 1024;
 
-/// The library imports the interposer serves.
-const WIRES: [&str; 2] = ["wasi:filesystem/types", "wasi:filesystem/preopens"];
+/// The library imports the interposer serves (WASI 0.2 only: a 0.3 import
+/// under a files slice is refused by the planner).
+const WIRES: [&str; 2] = ["wasi:filesystem/types@0.2", "wasi:filesystem/preopens@0.2"];
 
 /// What the library shares with the host beside: the resources of the
 /// streams that `read-via-stream` and friends hand out.
@@ -301,7 +302,8 @@ fn refuse_conflicts(c: &ComponentSpec) -> Result<(), SliceError> {
         let Ok(pattern) = text.parse::<Pattern>() else {
             continue; // reported where grants are parsed
         };
-        for interface in WIRES {
+        for wire in WIRES {
+            let interface = wire.trim_end_matches("@0.2");
             let hit = InterfaceName::parse(&format!("{interface}@{VERSION}"))
                 .is_some_and(|n| pattern.matches(&n));
             if hit {

@@ -23,7 +23,8 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
     out.interposers.push(Interposer {
         kind: SliceKind::Sockets.as_str(),
         wasm: WASM,
-        wires: vec!["wasi:sockets/tcp", "wasi:sockets/tcp-create-socket"],
+        // WASI 0.2 only: a 0.3 import under a sockets slice is refused by the planner.
+        wires: vec!["wasi:sockets/tcp@0.2", "wasi:sockets/tcp-create-socket@0.2"],
         grants: vec![
             "wasi:sockets/tcp",
             "wasi:sockets/tcp-create-socket",

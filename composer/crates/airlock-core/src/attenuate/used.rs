@@ -43,11 +43,19 @@ pub fn keep_used<'a>(
         .into_iter()
         .partition::<Vec<_>, _>(|i| unused.contains(&i.name.as_str()));
     kept.instances = instances;
+    // One slice may have an interposer per WASI version (e.g. `env` for 0.2
+    // and `env3` for 0.3): it is unused only when none of them is kept.
+    let still_served: Vec<_> = kept
+        .instances
+        .iter()
+        .filter(|i| i.builtin.is_some())
+        .flat_map(|i| i.slices.clone())
+        .collect();
     for interposer in gone {
         for inst in &mut kept.instances {
             inst.wire.retain(|(_, target)| *target != interposer.name);
             for slice in inst.slices.iter_mut() {
-                if interposer.slices.contains(slice) {
+                if interposer.slices.contains(slice) && !still_served.contains(slice) {
                     *slice = slice.clone().unused();
                 }
             }

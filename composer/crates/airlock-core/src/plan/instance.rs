@@ -5,6 +5,7 @@
 use super::providers::{ExportIndex, find_plain_provider, find_provider};
 use super::wasi_checks::forged_functions;
 use super::{DenyReason, Fate, ImportPlan, InstancePlan, Problem, is_command};
+use crate::attenuate::Slice;
 use crate::inspect::{Decoded, ItemKind};
 use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
@@ -33,6 +34,7 @@ pub(super) fn plan_instance(
     let granted = planner.providers_and_grants(exports);
     planner.close_over_dependencies(granted);
     planner.check_virtual_values();
+    planner.check_slices_serve_wasi_0_3();
     InstancePlan {
         name: inst.name.clone(),
         imports: planner.imports(),
@@ -318,6 +320,43 @@ impl Planner<'_> {
                     key: key.to_string(),
                     fate: fate.clone(),
                 });
+            }
+        }
+    }
+
+    /// The files, sockets and offset-clock slices narrow WASI 0.2 only: a
+    /// WASI 0.3 import they would narrow is refused rather than silently
+    /// left denied (the user asked for access, not for nothing).
+    fn check_slices_serve_wasi_0_3(&mut self) {
+        for slice in &self.inst.slices {
+            let slice = match slice {
+                Slice::Unused(inner) => inner.as_ref(),
+                other => other,
+            };
+            let (key, narrows): (&str, fn(&str) -> bool) = match slice {
+                Slice::Files(_) | Slice::FilesEmbedded { .. } => {
+                    ("files", |i| i.starts_with("wasi:filesystem/"))
+                }
+                Slice::Tcp(_) => ("sockets", |i| i.starts_with("wasi:sockets/")),
+                Slice::Clock(_) => ("clock", |i| i == "wasi:clocks/system-clock"),
+                _ => continue,
+            };
+            for item in &self.dec.imports {
+                let Some(name) = InterfaceName::parse(&item.name) else {
+                    continue;
+                };
+                let is_0_3 = name
+                    .version
+                    .as_ref()
+                    .is_some_and(|v| v.major == 0 && v.minor == 3);
+                if name.is_wasi() && is_0_3 && narrows(&name.unversioned()) {
+                    let problem = Problem::SliceOnlyOnWasi02 {
+                        instance: self.inst.name.clone(),
+                        import: item.name.clone(),
+                        key: key.to_string(),
+                    };
+                    self.report(&item.name, problem);
+                }
             }
         }
     }

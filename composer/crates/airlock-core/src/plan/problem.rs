@@ -263,6 +263,21 @@ pub enum Problem {
         /// The granted interface that uses its types.
         of: String,
     },
+    /// A slice whose interposer serves WASI 0.2 only, on a library that
+    /// imports the WASI 0.3 interface it would narrow.
+    #[error(
+        "`{instance}` imports `{import}` (WASI 0.3), which its `{key}` slice cannot narrow: \
+         the `{key}` slice serves WASI 0.2 only for now; remove `{key}` and grant the \
+         interface whole (`grant = [\"{import}\"]`) or leave it denied"
+    )]
+    SliceOnlyOnWasi02 {
+        /// The instance.
+        instance: String,
+        /// The WASI 0.3 import.
+        import: String,
+        /// The manifest key of the slice (`files`, `sockets`, `clock`).
+        key: String,
+    },
     /// Components import each other in a cycle.
     #[error(
         "components import each other in a cycle: {}",

@@ -4,10 +4,13 @@
 //! (data segments), and the seeded generator's state in a global.
 //!
 //! - `wasi:cli/environment`: `get-environment`, `get-arguments`,
-//!   `initial-cwd` return exactly the configured values (the others of the
-//!   interface keep their denial).
-//! - `wasi:clocks`: wall-clock `now` returns the frozen time; monotonic `now`
-//!   returns 0 (a frozen clock does not advance).
+//!   `initial-cwd` (0.3: `get-initial-cwd`) return exactly the configured
+//!   values (the others of the interface keep their denial).
+//! - `wasi:clocks`: wall-clock `now` (0.3: system-clock `now`) returns the
+//!   frozen time; monotonic `now` returns 0 (a frozen clock does not advance).
+//!
+//! The same values serve WASI 0.2 and 0.3 imports: the functions keep their
+//! shapes across the versions, only some names changed.
 //! - `wasi:random`: bytes and `u64`s from splitmix64 seeded with `seed`, the
 //!   same sequence on every run. NOT cryptographically secure.
 
@@ -54,7 +57,9 @@ impl Virtuals {
             }
         }
         if self.clock.is_some() {
+            // WASI 0.2's `wall-clock` is 0.3's `system-clock`.
             out.push(("wasi:clocks/wall-clock", "clock"));
+            out.push(("wasi:clocks/system-clock", "clock"));
             out.push(("wasi:clocks/monotonic-clock", "clock"));
         }
         if self.config.is_some() {
@@ -129,14 +134,17 @@ impl Virtuals {
                     Body::Static(StaticData::Strings(args.clone())),
                 ))
             }
-            ("wasi:cli/environment", "initial-cwd") => {
+            // `initial-cwd` in WASI 0.2, `get-initial-cwd` in 0.3.
+            ("wasi:cli/environment", "initial-cwd" | "get-initial-cwd") => {
                 let cwd = self.cwd.as_ref()?;
                 Some((
                     fixed(format!("some({cwd:?})")),
                     Body::Static(StaticData::SomeString(cwd.clone())),
                 ))
             }
-            ("wasi:clocks/wall-clock", "now") => {
+            // 0.2's `datetime` and 0.3's `instant` lower alike (an i64 of
+            // seconds, a u32 of nanoseconds).
+            ("wasi:clocks/wall-clock" | "wasi:clocks/system-clock", "now") => {
                 let secs = self.clock?;
                 Some((
                     fixed(format!("frozen at {}", format_time(secs))),
@@ -151,7 +159,10 @@ impl Virtuals {
             | ("wasi:random/insecure", "get-insecure-random-bytes") => seeded(RandomOut::Bytes),
             ("wasi:random/random", "get-random-u64")
             | ("wasi:random/insecure", "get-insecure-random-u64") => seeded(RandomOut::U64),
-            ("wasi:random/insecure-seed", "insecure-seed") => seeded(RandomOut::Pair),
+            // `insecure-seed` in WASI 0.2, `get-insecure-seed` in 0.3.
+            ("wasi:random/insecure-seed", "insecure-seed" | "get-insecure-seed") => {
+                seeded(RandomOut::Pair)
+            }
             _ => None,
         }
     }
