@@ -1,7 +1,8 @@
-//! `env-from-host = ["LANG"]`: `wasi:cli/environment` from the host, narrowed
-//! to the named variables, plus the fixed `env`, `args` and `cwd` values
-//! beside it (they then live in the interposer's settings rather than in a
-//! denial stub). Settings: `host NAME`, `set NAME=VALUE`, `arg VALUE`, `cwd PATH`.
+//! `env-from-host = ["LANG"]`: `wasi:cli/environment` (WASI 0.2 or 0.3) from
+//! the host, narrowed to the named variables, plus the fixed `env`, `args`
+//! and `cwd` values beside it (they then live in the interposer's settings
+//! rather than in a denial stub). Settings: `host NAME`, `set NAME=VALUE`,
+//! `arg VALUE`, `cwd PATH`.
 //!
 //! Variable names, of `env-from-host` and of the fixed `env` pairs alike,
 //! are [`airlock_slice_settings::EnvName`]s (not empty, no `=`, no NUL),
@@ -12,8 +13,11 @@ use super::{Interposer, SliceError, Slices};
 use crate::manifest::ComponentSpec;
 use airlock_slice_settings::{EnvSettings, Slice, SliceKind};
 
-/// `composer/interposers/env`, prebuilt (`just interposers`).
+/// `composer/interposers/env`, prebuilt (`just interposers`): WASI 0.2.
 const WASM: &[u8] = include_bytes!("../../../../interposers/env.wasm");
+
+/// `composer/interposers/env3`, prebuilt likewise: the same filter on WASI 0.3.
+const WASM3: &[u8] = include_bytes!("../../../../interposers/env3.wasm");
 
 pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError> {
     let settings = EnvSettings::from_manifest(
@@ -42,15 +46,23 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         args: c.args.clone(),
         cwd: c.cwd.clone(),
     };
-    out.interposers.push(Interposer {
-        kind: SliceKind::Env.as_str(),
-        wasm: WASM,
-        wires: vec!["wasi:cli/environment"],
-        grants: vec!["wasi:cli/environment"],
-        library_grants: Vec::new(),
-        config: settings.lines(),
-        summary,
-    });
+    // One interposer per WASI version, each serving only its own (`@0.3`
+    // never matches a `0.3.0-rc-*` pre-release); `attenuate::keep_used`
+    // drops the one the library does not import.
+    for (kind, wasm, interface) in [
+        (SliceKind::Env.as_str(), WASM, "wasi:cli/environment@0.2"),
+        ("env3", WASM3, "wasi:cli/environment@0.3"),
+    ] {
+        out.interposers.push(Interposer {
+            kind,
+            wasm,
+            wires: vec![interface],
+            grants: vec![interface],
+            library_grants: Vec::new(),
+            config: settings.lines(),
+            summary: summary.clone(),
+        });
+    }
     Ok(())
 }
 
@@ -75,14 +87,48 @@ mod tests {
             "env-from-host = [\"LANG\"]\nenv = { LOG = \"a=b\" }\nargs = [\"x y\"]\ncwd = \"/w\"",
         )
         .unwrap();
-        let i = &s.interposers[0];
-        assert_eq!(i.config, ["host LANG", "set LOG=a=b", "arg x y", "cwd /w"]);
-        assert_eq!(
-            i.summary.to_string(),
-            "env LANG (host), env LOG=a=b (fixed), args [\"x y\"] (fixed), cwd /w (fixed)"
-        );
+        // The same settings and audit line for WASI 0.2 and 0.3.
+        assert_eq!(s.interposers.len(), 2);
+        for i in &s.interposers {
+            assert_eq!(i.config, ["host LANG", "set LOG=a=b", "arg x y", "cwd /w"]);
+            assert_eq!(
+                i.summary.to_string(),
+                "env LANG (host), env LOG=a=b (fixed), args [\"x y\"] (fixed), cwd /w (fixed)"
+            );
+        }
         // Virtual values alone need no interposer.
         assert_eq!(slices("env = { LOG = \"a\" }").unwrap(), Slices::default());
+    }
+
+    /// Each interposer serves and is granted its own WASI version only.
+    #[test]
+    fn one_interposer_per_wasi_version() {
+        use crate::names::InterfaceName;
+        use crate::policy::Pattern;
+        let s = slices("env-from-host = [\"LANG\"]").unwrap();
+        let [v2, v3] = &s.interposers[..] else {
+            panic!("{:?}", s.interposers);
+        };
+        assert_eq!((v2.kind, v3.kind), ("env", "env3"));
+        assert_eq!(v2.wasm, WASM);
+        assert_eq!(v3.wasm, WASM3);
+        let serves = |i: &Interposer, name: &str| {
+            let name = InterfaceName::parse(name).unwrap();
+            let matches = |p: &&str| p.parse::<Pattern>().unwrap().matches(&name);
+            (i.wires.iter().any(matches), i.grants.iter().any(matches))
+        };
+        for (name, by_v2, by_v3) in [
+            ("wasi:cli/environment@0.2.0", true, false),
+            ("wasi:cli/environment@0.2.12", true, false),
+            ("wasi:cli/environment@0.3.0", false, true),
+            ("wasi:cli/environment@0.3.1", false, true),
+            ("wasi:cli/environment@0.3.0-rc-2026-03-15", false, false),
+            ("wasi:cli/environment@0.4.0", false, false),
+            ("wasi:cli/stdout@0.3.0", false, false),
+        ] {
+            assert_eq!(serves(v2, name), (by_v2, by_v2), "{name}");
+            assert_eq!(serves(v3, name), (by_v3, by_v3), "{name}");
+        }
     }
 
     /// Disagreement D2 of `airlock-slice-settings`' `WIRING.md`: fixed names
