@@ -16,6 +16,22 @@
 //! wrapped, when granted; else denied), are wired to it; the interposer is
 //! granted only what is allowed. Settings: `stdout MODE`, `stderr MODE`,
 //! `stdin allow|deny`, `stdin fixed TEXT`, `monotonic allow`.
+//!
+//! WASI 0.3 (`wasi:cli/stdin@0.3.0` and friends) has no `wasi:io`: its three
+//! streams are independent, so the same keys are decided per stream there:
+//! `allow` a grant of that stream's interface at `@0.3`, `deny` a denial,
+//! and only `discard` and `{ fixed = "text" }` go to the stdio3 interposer
+//! (`composer/interposers/stdio3`, instance `LIBRARY.stdio3`), wired for
+//! those streams only. Every pattern here names its version (`@0.2`,
+//! `@0.3`, the latter never matching a `0.3.0-rc-*` pre-release), so each
+//! interposer serves its own WASI; `attenuate::keep_used` drops the one the
+//! library does not import, and the audit keeps one line for both.
+//!
+//! The 0.3 functions are not `async func`: lifted sync, they cannot keep a
+//! stream going after they return (see the stdio3 crate). So stdio3 serves
+//! `stdin = { fixed = "" }` (an ended stream, `ok`) and traps on the rest:
+//! `discard` and a non-empty fixed stdin cannot be served to a WASI 0.3
+//! library.
 
 use super::{Interposer, SliceError, Slices};
 use crate::manifest::ComponentSpec;
@@ -23,22 +39,37 @@ use crate::names::InterfaceName;
 use crate::policy::Pattern;
 use airlock_slice_settings::{Clock, Slice, SliceKind, StdinMode, StdioSettings, StreamMode};
 
-/// `composer/interposers/stdio`, prebuilt (`just interposers`).
+/// `composer/interposers/stdio`, prebuilt (`just interposers`): WASI 0.2.
 const WASM: &[u8] = include_bytes!("../../../../interposers/stdio.wasm");
+
+/// `composer/interposers/stdio3`, prebuilt (`just build-async-probes`, then
+/// packed): WASI 0.3's `discard` and fixed streams.
+const WASM3: &[u8] = include_bytes!("../../../../interposers/stdio3.wasm");
+
+/// The kind of the WASI 0.3 interposer (instance `LIBRARY.stdio3`).
+const KIND3: &str = "stdio3";
 
 /// The library imports the interposer serves: the streams and their types.
 const WIRES: [&str; 6] = [
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:io/streams",
-    "wasi:io/poll",
-    "wasi:io/error",
+    "wasi:cli/stdin@0.2",
+    "wasi:cli/stdout@0.2",
+    "wasi:cli/stderr@0.2",
+    "wasi:io/streams@0.2",
+    "wasi:io/poll@0.2",
+    "wasi:io/error@0.2",
 ];
 
 /// Its pollables are `wasi:io/poll`'s, so the interposer serves it too
 /// unless a frozen clock (a virtual value) does.
-const MONOTONIC: &str = "wasi:clocks/monotonic-clock";
+const MONOTONIC: &str = "wasi:clocks/monotonic-clock@0.2";
+
+/// Each stream's interface: the manifest key, then the pattern of each
+/// WASI version.
+const STREAMS: [(&str, &str, &str); 3] = [
+    ("stdout", "wasi:cli/stdout@0.2", "wasi:cli/stdout@0.3"),
+    ("stderr", "wasi:cli/stderr@0.2", "wasi:cli/stderr@0.3"),
+    ("stdin", "wasi:cli/stdin@0.2", "wasi:cli/stdin@0.3"),
+];
 
 /// Interfaces that hand out `wasi:io` streams or pollables and that the
 /// interposer does not serve: granted from the host beside it, their host
@@ -81,54 +112,58 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
     } else {
         StdinMode::Deny
     });
-    let host: Vec<(&'static str, &'static str)> = [
-        (stdout == StreamMode::Allow, "wasi:cli/stdout", "stdout"),
-        (stderr == StreamMode::Allow, "wasi:cli/stderr", "stderr"),
-        (stdin == StdinMode::Allow, "wasi:cli/stdin", "stdin"),
-    ]
-    .into_iter()
-    .filter(|s| s.0)
-    .map(|s| (s.1, s.2))
-    .collect();
-    // Streams set to `deny` (unset ones not granted keep the default denial,
-    // which needs nothing when the library does not import them).
-    let closed: Vec<(&'static str, &'static str)> = [
-        (
-            c.stdout == Some(StreamMode::Deny),
-            "wasi:cli/stdout",
-            "stdout",
-        ),
-        (
-            c.stderr == Some(StreamMode::Deny),
-            "wasi:cli/stderr",
-            "stderr",
-        ),
-        (c.stdin == Some(StdinMode::Deny), "wasi:cli/stdin", "stdin"),
-    ]
-    .into_iter()
-    .filter(|s| s.0)
-    .map(|s| (s.1, s.2))
-    .collect();
-    let interposed = stdout == StreamMode::Discard
-        || stderr == StreamMode::Discard
-        || matches!(stdin, StdinMode::Fixed(_))
-        || (!host.is_empty() && !closed.is_empty());
+    // What each stream is, by key: the host's, closed by its key (unset ones
+    // not granted keep the default denial, which needs nothing when the
+    // library does not import them), or discarded/fixed.
+    let is_host = [
+        stdout == StreamMode::Allow,
+        stderr == StreamMode::Allow,
+        stdin == StdinMode::Allow,
+    ];
+    let is_closed = [
+        c.stdout == Some(StreamMode::Deny),
+        c.stderr == Some(StreamMode::Deny),
+        c.stdin == Some(StdinMode::Deny),
+    ];
+    let is_served = [
+        stdout == StreamMode::Discard,
+        stderr == StreamMode::Discard,
+        matches!(stdin, StdinMode::Fixed(_)),
+    ];
+    let pick = |which: [bool; 3], version: usize| -> Vec<(&'static str, &'static str)> {
+        STREAMS
+            .iter()
+            .zip(which)
+            .filter(|(_, on)| *on)
+            .map(|((key, v2, v3), _)| (if version == 2 { *v2 } else { *v3 }, *key))
+            .collect()
+    };
+    let host = pick(is_host, 2);
+    let closed = pick(is_closed, 2);
+    let interposed = is_served.contains(&true) || (!host.is_empty() && !closed.is_empty());
     let mut settings = StdioSettings {
         stdout,
         stderr,
         stdin,
         monotonic: false,
     };
+    // WASI 0.3: each stream alone, a grant, a denial that wins over a wider
+    // grant, or the stdio3 interposer (added last, after the 0.2 one).
+    let grants3 = pick(is_host, 3);
+    let denies3 = pick(is_closed, 3);
+    let served3: Vec<&'static str> = pick(is_served, 3).into_iter().map(|(i, _)| i).collect();
     if !interposed {
-        // Host streams or closed ones: plain grants, or denials that win over
-        // a wider grant (with no host stream, `wasi:io` is denied too, so
-        // the denial stub makes closed streams of its own).
-        out.grants.extend(host);
-        out.denies.extend(closed);
+        // WASI 0.2, host streams or closed ones: plain grants, or denials
+        // that win over a wider grant (with no host stream, `wasi:io` is
+        // denied too, so the denial stub makes closed streams of its own).
+        out.grants.extend(host.into_iter().chain(grants3));
+        out.denies.extend(closed.into_iter().chain(denies3));
         out.summary.push(Slice::Stdio(settings));
         return Ok(());
     }
     refuse_host_io(c, first_key(c))?;
+    out.grants.extend(grants3);
+    out.denies.extend(denies3);
     let mut wires = WIRES.to_vec();
     let mut grants: Vec<&'static str> = host.iter().map(|(interface, _)| *interface).collect();
     if !frozen_clock(c) {
@@ -146,8 +181,20 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         grants,
         library_grants: Vec::new(),
         config: settings.lines(),
-        summary: Slice::Stdio(settings),
+        summary: Slice::Stdio(settings.clone()),
     });
+    if !served3.is_empty() {
+        // The same settings and audit line (stdio3 reads only its streams').
+        out.interposers.push(Interposer {
+            kind: KIND3,
+            wasm: WASM3,
+            wires: served3,
+            grants: Vec::new(),
+            library_grants: Vec::new(),
+            config: settings.lines(),
+            summary: Slice::Stdio(settings),
+        });
+    }
     Ok(())
 }
 
@@ -173,6 +220,8 @@ fn frozen_clock(c: &ComponentSpec) -> bool {
 }
 
 fn matches(pattern: &str, interface: &str) -> bool {
+    // `interface` may name its track (`@0.2`): checked at `VERSION` anyway.
+    let interface = interface.split('@').next().unwrap_or(interface);
     // A malformed pattern is reported where grants are parsed.
     pattern.parse::<Pattern>().is_ok_and(|p| {
         InterfaceName::parse(&format!("{interface}@{VERSION}")).is_some_and(|n| p.matches(&n))
@@ -267,9 +316,15 @@ mod tests {
     fn host_streams_alone_or_closed_ones_alone_are_plain_grants_and_denials() {
         let s = slices("stdout = \"allow\"\nstdin = \"allow\"").unwrap();
         assert!(s.interposers.is_empty());
+        // Each WASI version by its own pattern.
         assert_eq!(
             s.grants,
-            [("wasi:cli/stdout", "stdout"), ("wasi:cli/stdin", "stdin")]
+            [
+                ("wasi:cli/stdout@0.2", "stdout"),
+                ("wasi:cli/stdin@0.2", "stdin"),
+                ("wasi:cli/stdout@0.3", "stdout"),
+                ("wasi:cli/stdin@0.3", "stdin")
+            ]
         );
         assert_eq!(
             s.summary
@@ -285,7 +340,7 @@ mod tests {
         )
         .unwrap();
         assert!(s.grants.is_empty() && s.interposers.is_empty());
-        assert_eq!(s.denies.len(), 3);
+        assert_eq!(s.denies.len(), 6);
         assert_eq!(
             s.summary
                 .iter()
@@ -301,13 +356,13 @@ mod tests {
         let s =
             slices("stdout = \"discard\"\ngrant = [\"wasi:cli/*@0.2\", \"wasi:io/*\"]").unwrap();
         let i = &s.interposers[0];
-        assert_eq!(i.grants, ["wasi:cli/stderr", "wasi:cli/stdin"]);
+        assert_eq!(i.grants, ["wasi:cli/stderr@0.2", "wasi:cli/stdin@0.2"]);
         assert_eq!(i.config, ["stdout discard", "stderr allow", "stdin allow"]);
         // ...unless the library's own `deny` carves one out.
         let s =
             slices("stdout = \"discard\"\ngrant = [\"wasi:cli/*\"]\ndeny = [\"wasi:cli/stdin\"]")
                 .unwrap();
-        assert_eq!(s.interposers[0].grants, ["wasi:cli/stderr"]);
+        assert_eq!(s.interposers[0].grants, ["wasi:cli/stderr@0.2"]);
         // A granted monotonic clock is the host's, through the interposer.
         let s = slices("stdout = \"discard\"\ngrant = [\"wasi:clocks/*\"]").unwrap();
         let i = &s.interposers[0];
@@ -323,8 +378,11 @@ mod tests {
     fn a_closed_stream_beside_a_host_stream_is_the_interposers() {
         // A denial stub cannot make a host stream (`get-stderr` would trap).
         let s = slices("stdout = \"allow\"\nstderr = \"deny\"").unwrap();
-        assert!(s.grants.is_empty() && s.denies.is_empty());
-        assert_eq!(s.interposers[0].grants, ["wasi:cli/stdout"]);
+        // (In WASI 0.3 the streams are independent: a grant and a denial.)
+        assert_eq!(s.grants, [("wasi:cli/stdout@0.3", "stdout")]);
+        assert_eq!(s.denies, [("wasi:cli/stderr@0.3", "stderr")]);
+        assert_eq!(s.interposers.len(), 1);
+        assert_eq!(s.interposers[0].grants, ["wasi:cli/stdout@0.2"]);
         assert_eq!(
             s.interposers[0].config,
             ["stdout allow", "stderr deny", "stdin deny"]
@@ -337,10 +395,10 @@ mod tests {
             "stdout = \"discard\"\nstderr = \"allow\"\nstdin = { fixed = \"hello, world\" }",
         )
         .unwrap();
-        assert!(s.grants.is_empty());
+        assert_eq!(s.grants, [("wasi:cli/stderr@0.3", "stderr")]);
         let i = &s.interposers[0];
         assert_eq!(i.kind, "stdio");
-        assert_eq!(i.grants, ["wasi:cli/stderr"]);
+        assert_eq!(i.grants, ["wasi:cli/stderr@0.2"]);
         assert_eq!(
             i.config,
             ["stdout discard", "stderr allow", "stdin fixed hello, world"]
@@ -349,7 +407,7 @@ mod tests {
             i.summary.to_string(),
             "stdout discard, stderr allow, stdin fixed (12 bytes)"
         );
-        assert!(i.wires.contains(&"wasi:io/streams") && i.wires.contains(&MONOTONIC));
+        assert!(i.wires.contains(&"wasi:io/streams@0.2") && i.wires.contains(&MONOTONIC));
         // Nothing allowed: the interposer reaches nothing of the host.
         let s = slices("stdout = \"discard\"").unwrap();
         assert!(s.interposers[0].grants.is_empty());
@@ -378,5 +436,110 @@ mod tests {
         // Grants that share nothing with `wasi:io` are fine.
         slices("stdout = \"discard\"\ngrant = [\"wasi:cli/environment\", \"wasi:random/*\"]")
             .unwrap();
+    }
+
+    #[test]
+    fn wasi_0_3_streams_are_decided_one_by_one() {
+        // Allowed: a grant; discarded or fixed: the stdio3 interposer, wired
+        // for those streams only and granted nothing.
+        let s = slices("stdout = \"allow\"\nstderr = \"discard\"\nstdin = { fixed = \"abc\" }")
+            .unwrap();
+        assert_eq!(s.grants, [("wasi:cli/stdout@0.3", "stdout")]);
+        assert!(s.denies.is_empty());
+        let [v2, v3] = &s.interposers[..] else {
+            panic!("{:?}", s.interposers);
+        };
+        assert_eq!((v2.kind, v3.kind), ("stdio", "stdio3"));
+        assert_eq!(v3.wasm, WASM3);
+        assert_eq!(v3.wires, ["wasi:cli/stderr@0.3", "wasi:cli/stdin@0.3"]);
+        assert!(v3.grants.is_empty() && v3.library_grants.is_empty());
+        assert_eq!(
+            v3.config,
+            ["stdout allow", "stderr discard", "stdin fixed abc"]
+        );
+        // One audit line for both.
+        assert_eq!(v3.summary, v2.summary);
+        assert_eq!(
+            v3.summary.to_string(),
+            "stdout allow, stderr discard, stdin fixed (3 bytes)"
+        );
+        // Denied by its key: a denial, which wins over a wider grant.
+        let s = slices("stdout = \"discard\"\nstdin = \"deny\"\ngrant = [\"wasi:cli/*\"]").unwrap();
+        assert_eq!(
+            s.grants,
+            [("wasi:cli/stderr@0.3", "stderr")],
+            "stderr follows the grant"
+        );
+        assert_eq!(s.denies, [("wasi:cli/stdin@0.3", "stdin")]);
+        assert_eq!(s.interposers[1].wires, ["wasi:cli/stdout@0.3"]);
+        // No discarded or fixed stream: no stdio3.
+        let s = slices("stdout = \"allow\"\nstderr = \"deny\"").unwrap();
+        assert!(s.interposers.iter().all(|i| i.kind == "stdio"));
+    }
+
+    /// Each pattern serves its own WASI version: the 0.2 interposer never
+    /// takes a 0.3 import, and `@0.3` never a `0.3.0-rc-*` pre-release.
+    #[test]
+    fn each_interposer_serves_its_own_wasi_version() {
+        use crate::names::InterfaceName;
+        let hits = |patterns: &[&str], name: &str| {
+            let name = InterfaceName::parse(name).unwrap();
+            patterns
+                .iter()
+                .any(|p| p.parse::<Pattern>().unwrap().matches(&name))
+        };
+        let s = slices(
+            "stdout = \"discard\"\nstderr = \"allow\"\nstdin = \"deny\"\ngrant = [\"wasi:clocks/*\"]",
+        )
+        .unwrap();
+        let [v2, v3] = &s.interposers[..] else {
+            panic!("{:?}", s.interposers);
+        };
+        let grants: Vec<&str> = s.grants.iter().map(|(i, _)| *i).collect();
+        let denies: Vec<&str> = s.denies.iter().map(|(i, _)| *i).collect();
+        for (name, by_v2, by_v3, granted, denied) in [
+            ("wasi:cli/stdout@0.2.12", true, false, false, false),
+            ("wasi:cli/stdout@0.3.0", false, true, false, false),
+            ("wasi:cli/stderr@0.3.0", false, false, true, false),
+            ("wasi:cli/stdin@0.3.0", false, false, false, true),
+            ("wasi:cli/stdin@0.2.0", true, false, false, false),
+            (
+                "wasi:clocks/monotonic-clock@0.2.12",
+                true,
+                false,
+                false,
+                false,
+            ),
+            (
+                "wasi:clocks/monotonic-clock@0.3.0",
+                false,
+                false,
+                false,
+                false,
+            ),
+            (
+                "wasi:cli/stdout@0.3.0-rc-2026-03-15",
+                false,
+                false,
+                false,
+                false,
+            ),
+            (
+                "wasi:cli/stderr@0.3.0-rc-2026-03-15",
+                false,
+                false,
+                false,
+                false,
+            ),
+        ] {
+            assert_eq!(hits(&v2.wires, name), by_v2, "{name}");
+            assert_eq!(hits(&v3.wires, name), by_v3, "{name}");
+            assert_eq!(hits(&grants, name), granted, "{name}");
+            assert_eq!(hits(&denies, name), denied, "{name}");
+        }
+        // The 0.2 interposer is granted 0.2 only.
+        assert!(hits(&v2.grants, "wasi:cli/stderr@0.2.12"));
+        assert!(!hits(&v2.grants, "wasi:cli/stderr@0.3.0"));
+        assert!(hits(&v2.grants, "wasi:clocks/monotonic-clock@0.2.12"));
     }
 }
