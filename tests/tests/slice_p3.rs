@@ -187,7 +187,10 @@ fn http_on_wasi_0_3_lets_only_listed_methods_and_authorities_reach_the_server() 
     );
 
     let mut s = session(&out.bytes);
-    assert_eq!(fetch(&mut s, "GET", &server.url("/allowed")), "200");
+    assert_eq!(
+        fetch(&mut s, "GET", &server.url("/allowed")),
+        "200; sent ok"
+    );
     assert_eq!(server.count("GET", "/allowed"), 1);
 
     let denied = [
@@ -203,7 +206,7 @@ fn http_on_wasi_0_3_lets_only_listed_methods_and_authorities_reach_the_server() 
     for (method, url) in &denied {
         assert_eq!(
             fetch(&mut s, method, url),
-            "err(http-request-denied)",
+            "err(http-request-denied); sent ok",
             "{method} {url}"
         );
     }
@@ -227,7 +230,11 @@ fn http_on_wasi_0_3_without_the_slice_the_same_requests_arrive() {
         ("POST", server.url("/post")),
         ("GET", other.url("/other-port")),
     ] {
-        assert_eq!(fetch(&mut s, method, &url), "200", "{method} {url}");
+        assert_eq!(
+            fetch(&mut s, method, &url),
+            "200; sent ok",
+            "{method} {url}"
+        );
     }
     assert_eq!(server.count("POST", "/post"), 1);
     assert_eq!(other.count("GET", "/other-port"), 1);
@@ -245,4 +252,35 @@ fn http_on_wasi_0_3_needs_the_client_in_the_allow_list() {
     .to_string();
     assert!(err.contains("probe.http3"), "{err}");
     assert!(err.contains("wasi:http/client@0.3.0"), "{err}");
+}
+
+#[test]
+fn http_on_wasi_0_3_wildcards_and_method_lists_are_enforced() {
+    let server = HttpServer::start();
+    // As in `slice_http`: the wildcard is proven on names that never
+    // resolve. A denial says `HTTP-request-denied` before any lookup; an
+    // allowed request fails later, in the host.
+    let table = format!(
+        "http = [\"GET,PUT 127.0.0.1:{}\", \"* *.invalid\"]",
+        server.port
+    );
+    let out = composed(HTTP_ALLOW, &table);
+    let mut s = session(&out.bytes);
+    assert_eq!(fetch(&mut s, "PUT", &server.url("/put")), "200; sent ok");
+    assert_eq!(
+        fetch(&mut s, "DELETE", &server.url("/delete")),
+        "err(http-request-denied); sent ok"
+    );
+    let sub = fetch(&mut s, "DELETE", "http://a.b.invalid/");
+    assert!(
+        sub.starts_with("err(") && !sub.contains("http-request-denied"),
+        "a subdomain passes the filter: {sub}"
+    );
+    assert_eq!(
+        fetch(&mut s, "GET", "http://invalid/"),
+        "err(http-request-denied); sent ok",
+        "the bare domain is not a subdomain"
+    );
+    assert_eq!(server.total(), 1);
+    assert_eq!(s.calls().get("wasi:http/client@0.3#send"), Some(&2));
 }
