@@ -64,12 +64,39 @@ const WIRES: [&str; 6] = [
 const MONOTONIC: &str = "wasi:clocks/monotonic-clock@0.2";
 
 /// Each stream's interface: the manifest key, then the pattern of each
-/// WASI version.
-const STREAMS: [(&str, &str, &str); 3] = [
-    ("stdout", "wasi:cli/stdout@0.2", "wasi:cli/stdout@0.3"),
-    ("stderr", "wasi:cli/stderr@0.2", "wasi:cli/stderr@0.3"),
-    ("stdin", "wasi:cli/stdin@0.2", "wasi:cli/stdin@0.3"),
+/// WASI version: 0.2, 0.3, and 0.3's pre-releases (`0.3.0-rc-*`, which
+/// toolchains still emit and `@0.3` never matches).
+const STREAMS: [(&str, [&str; 3]); 3] = [
+    (
+        "stdout",
+        [
+            "wasi:cli/stdout@0.2",
+            "wasi:cli/stdout@0.3",
+            "wasi:cli/stdout@0.3.0-rc-*",
+        ],
+    ),
+    (
+        "stderr",
+        [
+            "wasi:cli/stderr@0.2",
+            "wasi:cli/stderr@0.3",
+            "wasi:cli/stderr@0.3.0-rc-*",
+        ],
+    ),
+    (
+        "stdin",
+        [
+            "wasi:cli/stdin@0.2",
+            "wasi:cli/stdin@0.3",
+            "wasi:cli/stdin@0.3.0-rc-*",
+        ],
+    ),
 ];
+
+/// Indexes into a stream's patterns.
+const V2: usize = 0;
+const V3: usize = 1;
+const RC: usize = 2;
 
 /// Interfaces that hand out `wasi:io` streams or pollables and that the
 /// interposer does not serve: granted from the host beside it, their host
@@ -135,11 +162,11 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             .iter()
             .zip(which)
             .filter(|(_, on)| *on)
-            .map(|((key, v2, v3), _)| (if version == 2 { *v2 } else { *v3 }, *key))
+            .map(|((key, patterns), _)| (patterns[version], *key))
             .collect()
     };
-    let host = pick(is_host, 2);
-    let closed = pick(is_closed, 2);
+    let host = pick(is_host, V2);
+    let closed = pick(is_closed, V2);
     let interposed = is_served.contains(&true) || (!host.is_empty() && !closed.is_empty());
     let mut settings = StdioSettings {
         stdout,
@@ -148,10 +175,14 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         monotonic: false,
     };
     // WASI 0.3: each stream alone, a grant, a denial that wins over a wider
-    // grant, or the stdio3 interposer (added last, after the 0.2 one).
-    let grants3 = pick(is_host, 3);
-    let denies3 = pick(is_closed, 3);
-    let served3: Vec<&'static str> = pick(is_served, 3).into_iter().map(|(i, _)| i).collect();
+    // grant, or the stdio3 interposer (added last, after the 0.2 one). A
+    // pre-release import of a stream set to anything but `allow` is denied,
+    // so that no wider grant gives it the host's.
+    let grants3 = pick(is_host, V3);
+    let mut denies3 = pick(is_closed, V3);
+    let not_host: [bool; 3] = std::array::from_fn(|i| is_closed[i] || is_served[i]);
+    denies3.extend(pick(not_host, RC));
+    let served3: Vec<&'static str> = pick(is_served, V3).into_iter().map(|(i, _)| i).collect();
     if !interposed {
         // WASI 0.2, host streams or closed ones: plain grants, or denials
         // that win over a wider grant (with no host stream, `wasi:io` is
@@ -340,7 +371,8 @@ mod tests {
         )
         .unwrap();
         assert!(s.grants.is_empty() && s.interposers.is_empty());
-        assert_eq!(s.denies.len(), 6);
+        // Each stream at 0.2, 0.3 and 0.3's pre-releases.
+        assert_eq!(s.denies.len(), 9);
         assert_eq!(
             s.summary
                 .iter()
@@ -380,7 +412,13 @@ mod tests {
         let s = slices("stdout = \"allow\"\nstderr = \"deny\"").unwrap();
         // (In WASI 0.3 the streams are independent: a grant and a denial.)
         assert_eq!(s.grants, [("wasi:cli/stdout@0.3", "stdout")]);
-        assert_eq!(s.denies, [("wasi:cli/stderr@0.3", "stderr")]);
+        assert_eq!(
+            s.denies,
+            [
+                ("wasi:cli/stderr@0.3", "stderr"),
+                ("wasi:cli/stderr@0.3.0-rc-*", "stderr")
+            ]
+        );
         assert_eq!(s.interposers.len(), 1);
         assert_eq!(s.interposers[0].grants, ["wasi:cli/stdout@0.2"]);
         assert_eq!(
@@ -445,7 +483,13 @@ mod tests {
         let s = slices("stdout = \"allow\"\nstderr = \"discard\"\nstdin = { fixed = \"abc\" }")
             .unwrap();
         assert_eq!(s.grants, [("wasi:cli/stdout@0.3", "stdout")]);
-        assert!(s.denies.is_empty());
+        assert_eq!(
+            s.denies,
+            [
+                ("wasi:cli/stderr@0.3.0-rc-*", "stderr"),
+                ("wasi:cli/stdin@0.3.0-rc-*", "stdin")
+            ]
+        );
         let [v2, v3] = &s.interposers[..] else {
             panic!("{:?}", s.interposers);
         };
@@ -470,7 +514,14 @@ mod tests {
             [("wasi:cli/stderr@0.3", "stderr")],
             "stderr follows the grant"
         );
-        assert_eq!(s.denies, [("wasi:cli/stdin@0.3", "stdin")]);
+        assert_eq!(
+            s.denies,
+            [
+                ("wasi:cli/stdin@0.3", "stdin"),
+                ("wasi:cli/stdout@0.3.0-rc-*", "stdout"),
+                ("wasi:cli/stdin@0.3.0-rc-*", "stdin")
+            ]
+        );
         assert_eq!(s.interposers[1].wires, ["wasi:cli/stdout@0.3"]);
         // No discarded or fixed stream: no stdio3.
         let s = slices("stdout = \"allow\"\nstderr = \"deny\"").unwrap();
@@ -517,12 +568,14 @@ mod tests {
                 false,
                 false,
             ),
+            // A pre-release: never wired or granted by the keys, denied
+            // unless the stream is allowed (no wider grant may reach it).
             (
                 "wasi:cli/stdout@0.3.0-rc-2026-03-15",
                 false,
                 false,
                 false,
-                false,
+                true,
             ),
             (
                 "wasi:cli/stderr@0.3.0-rc-2026-03-15",
@@ -530,6 +583,13 @@ mod tests {
                 false,
                 false,
                 false,
+            ),
+            (
+                "wasi:cli/stdin@0.3.0-rc-2026-03-15",
+                false,
+                false,
+                false,
+                true,
             ),
         ] {
             assert_eq!(hits(&v2.wires, name), by_v2, "{name}");
