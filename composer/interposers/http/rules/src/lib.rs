@@ -2,7 +2,7 @@
 //!
 //! The rules (`METHODS AUTHORITY`, read from the settings lines `allow RULE`)
 //! are [`airlock_slice_settings::HttpSettings`]: the composer checks and
-//! writes them with the same types. This module reads the other side, the
+//! writes them with the same types. This crate reads the other side, the
 //! request: its authority (`HOST[:PORT]`, a DNS name, an IPv4 address or a
 //! bracketed IPv6 address, compared case-insensitively; a trailing dot of
 //! the host is ignored) and its effective port (the authority's, else the
@@ -11,7 +11,7 @@
 //! A request matches when its method, host and effective port match one
 //! rule. An IPv6 host is compared as text, lowercased, as the rule was
 //! written (a rule `[0::1]` does not match a request to `[::1]`; noted as
-//! disagreement D1 in `airlock-slice-settings`' `WIRING.md`: it fails closed). Anything this module cannot read (no authority, user info, odd
+//! disagreement D1 in `airlock-slice-settings`' `WIRING.md`: it fails closed). Anything this crate cannot read (no authority, user info, odd
 //! characters, a bad port) matches nothing: when in doubt, deny.
 //!
 //! One crate for both HTTP interposers: `interpose-http` (WASI 0.2,
