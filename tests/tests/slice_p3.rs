@@ -13,6 +13,7 @@ use airlock_core::spec::CompositionSpec;
 use airlock_host::{HostConfig, Session, Val};
 use airlock_tests::net::HttpServer;
 use airlock_tests::{built_component, compose, import_names, workspace};
+use std::path::Path;
 
 /// The probe's export.
 const PROBE: &str = "airlock:p3-slice-probe/probe";
@@ -283,4 +284,138 @@ fn http_on_wasi_0_3_wildcards_and_method_lists_are_enforced() {
     );
     assert_eq!(server.total(), 1);
     assert_eq!(s.calls().get("wasi:http/client@0.3#send"), Some(&2));
+}
+
+/// The `0.3.0-rc-*` pre-release that toolchains still emit.
+const RC: &str = "0.3.0-rc-2026-03-15";
+
+/// A library importing `wasi:cli/environment` three times, at 0.2.12, 0.3.0
+/// and [`RC`], and exporting each as `env02`, `env03` and `envrc` (the core
+/// code calls the import and returns its answer), written to `dir`.
+fn mixed_library(dir: &Path) -> std::path::PathBuf {
+    let mut resolve = airlock_core::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap();
+    // `clocks-timezone` is `@unstable` in 0.3.0.
+    resolve.all_features = true;
+    for version in ["0.3.0", RC] {
+        for pkg in ["clocks", "random", "filesystem", "sockets", "cli"] {
+            let mut map = wit_parser::SourceMap::new();
+            for entry in std::fs::read_dir(workspace().join("wit/deps-0.3").join(pkg)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                map.push_str(&path.display().to_string(), text.replace("0.3.0", version));
+            }
+            resolve
+                .push_group(map.parse().map_err(|(_, e)| e).unwrap())
+                .unwrap();
+        }
+    }
+    let wit = format!(
+        "package test:mixed;
+interface probe {{
+    env02: func() -> list<tuple<string, string>>;
+    env03: func() -> list<tuple<string, string>>;
+    envrc: func() -> list<tuple<string, string>>;
+}}
+world mixed {{
+    import wasi:cli/environment@0.2.12;
+    import wasi:cli/environment@0.3.0;
+    import wasi:cli/environment@{RC};
+    export probe;
+}}"
+    );
+    let wat = format!(
+        r#"(module
+  (import "wasi:cli/environment@0.2.12" "get-environment" (func $e2 (param i32)))
+  (import "wasi:cli/environment@0.3.0" "get-environment" (func $e3 (param i32)))
+  (import "wasi:cli/environment@{RC}" "get-environment" (func $erc (param i32)))
+  (memory (export "memory") 1)
+  {realloc}
+  (func (export "test:mixed/probe#env02") (result i32) i32.const 16 call $e2 i32.const 16)
+  (func (export "test:mixed/probe#env03") (result i32) i32.const 16 call $e3 i32.const 16)
+  (func (export "test:mixed/probe#envrc") (result i32) i32.const 16 call $erc i32.const 16)
+)"#,
+        realloc = airlock_core::testkit::bump_realloc(1024)
+    );
+    let pkg = resolve.push_str("mixed.wit", &wit).unwrap();
+    let world = resolve.select_world(&[pkg], None).unwrap();
+    let mut module = airlock_core::testkit::wat(&wat).unwrap();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    let bytes = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let path = dir.join("mixed.wasm");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The mixed library as the root, with `table` after its `path`.
+fn mixed_spec(lib: &Path, table: &str) -> CompositionSpec {
+    let allow = [
+        "wasi:cli/environment@0.2",
+        "wasi:cli/environment@0.3",
+        "wasi:cli/environment@0.3.0-rc-*",
+    ];
+    let manifest = format!(
+        "[output]\nroot = \"mixed\"\n[allow]\ninterfaces = {allow:?}\n[components.mixed]\npath = {:?}\n{table}\n",
+        lib.display().to_string()
+    );
+    let path = lib.with_file_name("airlock.toml");
+    let manifest = Manifest::parse(&manifest, &path).expect("a valid manifest");
+    CompositionSpec::from_manifest(&manifest, &path).expect("a valid spec")
+}
+
+#[test]
+fn env_from_host_serves_0_2_and_0_3_side_by_side_and_denies_the_pre_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = mixed_library(dir.path());
+    // A wider grant beside the slice: the pre-release, which neither
+    // interposer serves, must not get the host's environment through it.
+    let table = "env-from-host = [\"LANG\"]\ngrant = [\"wasi:cli/*\"]";
+    let out = compose(&mixed_spec(&lib, table)).unwrap();
+    let audit = out.report.to_text();
+    assert!(audit.contains("linked to `mixed.env`"), "{audit}");
+    assert!(audit.contains("linked to `mixed.env3`"), "{audit}");
+    assert!(audit.contains("mixed: env LANG (host)"), "{audit}");
+    assert!(!audit.contains("(unused"), "{audit}");
+    assert_eq!(
+        import_names(&out.bytes).unwrap(),
+        ["wasi:cli/environment@0.2.12", "wasi:cli/environment@0.3.0"]
+    );
+    let mut s = session(&out.bytes);
+    let call = |s: &mut Session, f: &str| {
+        let results = s.call_export(Some("test:mixed/probe"), f, &[]).unwrap();
+        let Val::List(items) = &results[0] else {
+            panic!("{f}: {results:?}")
+        };
+        items.len()
+    };
+    assert_eq!(call(&mut s, "env02"), 1, "LANG alone");
+    assert_eq!(call(&mut s, "env03"), 1, "LANG alone");
+    assert_eq!(call(&mut s, "envrc"), 0, "denied inside: no variables");
+    assert_eq!(
+        s.calls().get("wasi:cli/environment#get-environment"),
+        Some(&1)
+    );
+    assert_eq!(
+        s.calls().get("wasi:cli/environment@0.3#get-environment"),
+        Some(&1)
+    );
+
+    // Control: the same grant without the slice hands the pre-release the
+    // host's environment (the output imports it).
+    let out = compose(&mixed_spec(&lib, "grant = [\"wasi:cli/*\"]")).unwrap();
+    let imports = import_names(&out.bytes).unwrap();
+    assert!(
+        imports.contains(&format!("wasi:cli/environment@{RC}")),
+        "{imports:?}"
+    );
 }

@@ -63,8 +63,15 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
             summary: summary.clone(),
         });
     }
+    // 0.3's pre-releases (`0.3.0-rc-*`, which toolchains still emit) are
+    // served by neither: denied, so that no wider grant hands them the
+    // host's whole environment.
+    out.denies.push((ENV_RC, "env-from-host"));
     Ok(())
 }
+
+/// `wasi:cli/environment` of 0.3's pre-releases, denied beside the slice.
+const ENV_RC: &str = "wasi:cli/environment@0.3.0-rc-*";
 
 #[cfg(test)]
 mod tests {
@@ -129,6 +136,19 @@ mod tests {
             assert_eq!(serves(v2, name), (by_v2, by_v2), "{name}");
             assert_eq!(serves(v3, name), (by_v3, by_v3), "{name}");
         }
+        // The pre-releases neither serves are denied (a denial wins over grants).
+        assert_eq!(s.denies, [(ENV_RC, "env-from-host")]);
+        let denied = |name: &str| {
+            let name = InterfaceName::parse(name).unwrap();
+            s.denies
+                .iter()
+                .any(|(p, _)| p.parse::<Pattern>().unwrap().matches(&name))
+        };
+        assert!(denied("wasi:cli/environment@0.3.0-rc-2026-03-15"));
+        assert!(!denied("wasi:cli/environment@0.3.0"));
+        assert!(!denied("wasi:cli/environment@0.2.12"));
+        // Fixed values alone deny nothing.
+        assert!(slices("env = { A = \"b\" }").unwrap().denies.is_empty());
     }
 
     /// Disagreement D2 of `airlock-slice-settings`' `WIRING.md`: fixed names

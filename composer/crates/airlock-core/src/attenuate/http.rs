@@ -53,8 +53,15 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         config: settings.lines(),
         summary: Slice::Http(settings),
     });
+    // 0.3's pre-releases (`0.3.0-rc-*`, which toolchains still emit) are
+    // served by neither: denied, so that no wider grant hands them the
+    // host's client unfiltered.
+    out.denies.push((CLIENT_RC, "http"));
     Ok(())
 }
+
+/// `wasi:http/client` of 0.3's pre-releases, denied beside the slice.
+const CLIENT_RC: &str = "wasi:http/client@0.3.0-rc-*";
 
 #[cfg(test)]
 mod tests {
@@ -125,6 +132,12 @@ mod tests {
         assert!(!matches(&v2.library_grants, "wasi:http/types@0.3.0"));
         assert!(matches(&v3.library_grants, "wasi:http/types@0.3.0"));
         assert!(!matches(&v3.library_grants, "wasi:http/types@0.2.12"));
+        // The pre-release client neither serves is denied (a denial wins over grants).
+        assert_eq!(s.denies, [(CLIENT_RC, "http")]);
+        let denies: Vec<&str> = s.denies.iter().map(|(p, _)| *p).collect();
+        assert!(matches(&denies, "wasi:http/client@0.3.0-rc-2026-03-15"));
+        assert!(!matches(&denies, "wasi:http/client@0.3.0"));
+        assert!(!matches(&denies, "wasi:http/outgoing-handler@0.2.12"));
     }
 
     #[test]
