@@ -133,3 +133,62 @@ fn a_bare_function_linked_to_its_provider_reaches_it() {
     let mut session = Session::new(&engine, &composed.bytes, &HostConfig::default()).unwrap();
     assert_eq!(call(&mut session, "try-thing").unwrap(), 0, "ok from `lib`");
 }
+
+/// An app whose world has a resource of its own (`resource r` in the world,
+/// as jco's and wit-component's resource fixtures have), with a static
+/// function and a constructor, and a function that takes it.
+const WORLD_TYPES_WIT: &str = r#"
+    package test:world-types-app;
+    world app {
+        resource r {
+            constructor();
+            make: static func() -> result<r, string>;
+        }
+        import take: func(a: borrow<r>) -> u32;
+        export try-make: func() -> u32;
+        export try-new: func() -> u32;
+    }
+"#;
+
+/// `try-make` returns `make`'s discriminant, `try-new` the new handle.
+fn world_types_core() -> String {
+    format!(
+        r#"(module
+          (import "$root" "[static]r.make" (func $make (param i32)))
+          (import "$root" "[constructor]r" (func $new (result i32)))
+          (import "$root" "take" (func $take (param i32) (result i32)))
+          (import "$root" "[resource-drop]r" (func $drop (param i32)))
+          (memory (export "memory") 1)
+          {}
+          (func (export "try-make") (result i32)
+            (call $make (i32.const 64))
+            (i32.load8_u (i32.const 64)))
+          (func (export "try-new") (result i32)
+            (call $new)))"#,
+        airlock_core::testkit::bump_realloc(1024)
+    )
+}
+
+#[test]
+fn types_of_the_world_itself_are_denied_with_the_functions_that_use_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = write(dir.path(), "app", WORLD_TYPES_WIT, &world_types_core());
+    // Control: not denied, the type is refused by name (never imported from
+    // the host, never stubbed silently).
+    let spec = CompositionSpec::from_plugs(&app, &[], &[], &[], &[]).unwrap();
+    let refused = compose(&spec).err().expect("refused").to_string();
+    assert!(
+        refused.contains("imports `r`, a type at the top level"),
+        "{refused}"
+    );
+
+    let deny = ["*".to_string()];
+    let spec = CompositionSpec::from_plugs(&app, &[], &[], &[], &deny).unwrap();
+    let composed = compose(&spec).unwrap();
+    assert_eq!(import_names(&composed.bytes).unwrap(), Vec::<String>::new());
+    let engine = airlock_host::engine();
+    let mut session = Session::new(&engine, &composed.bytes, &HostConfig::default()).unwrap();
+    assert_eq!(call(&mut session, "try-make").unwrap(), 1, "err");
+    let trap = format!("{:?}", call(&mut session, "try-new").unwrap_err());
+    assert!(trap.contains("airlock denied [constructor]r"), "{trap}");
+}

@@ -2,6 +2,7 @@
 //! Host-bound imports are left unsatisfied, so wac turns them into imports of
 //! the output (merged by name: versions were normalised beforehand).
 
+use crate::deny::WORLD_TYPES;
 use crate::plan::{Fate, InstancePlan, Plan};
 use crate::virtualize::{is_types_only, types_only_key};
 use std::collections::{BTreeMap, HashMap};
@@ -58,6 +59,9 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
         nodes.insert(&inst.name, node);
     }
 
+    // Where each instance's imports come from, for the interfaces the output
+    // carries (`Plan::carried_exports`).
+    let mut sources: BTreeMap<(&str, &str), NodeId> = BTreeMap::new();
     for (index, inst) in plan.instances.iter().enumerate() {
         let node = nodes[inst.name.as_str()];
         // The instance's types-only views, then its denial component, beside it.
@@ -100,18 +104,29 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
                             inst.name
                         ),
                     })?;
-                    graph
-                        .alias_instance_export(v, &import.name)
-                        .map_err(|e| err(&format!("alias denial of `{}`", import.name), e))?
+                    denial_item(&mut graph, v, &import.name)?
                 }
                 Fate::Granted { .. } | Fate::GrantedDependency { .. } => continue,
             };
+            sources.insert((&inst.name, &import.name), source);
             graph
                 .set_instantiation_argument(node, &import.name, source)
                 .map_err(|e| err(&format!("wire `{}` of `{}`", import.name, inst.name), e))?;
         }
     }
 
+    // Interfaces whose types the exports below name, first.
+    for (inst, import) in &plan.carried_exports {
+        let source = sources
+            .get(&(inst.as_str(), import.as_str()))
+            .copied()
+            .ok_or_else(|| ComposeError {
+                message: format!("`{inst}` gets `{import}` from nowhere inside the output"),
+            })?;
+        graph
+            .export(source, import.clone())
+            .map_err(|e| err(&format!("export `{import}`"), e))?;
+    }
     for (name, export) in output_exports(plan)? {
         let alias = graph
             .alias_instance_export(nodes[name], export)
@@ -204,6 +219,28 @@ fn stub_node(
             .map_err(|e| err(&format!("wire `{import}` of `{name}`"), e))?;
     }
     Ok(node)
+}
+
+/// The denial component `stub`'s item for the import `name`: its export of
+/// that name, or the item of that name inside its [`WORLD_TYPES`] interface
+/// (a type at the top level of the importer's world, or a function using one).
+fn denial_item(
+    graph: &mut CompositionGraph,
+    stub: NodeId,
+    name: &str,
+) -> Result<NodeId, ComposeError> {
+    let context = || format!("alias denial of `{name}`");
+    match graph.alias_instance_export(stub, name) {
+        Ok(node) => Ok(node),
+        Err(first) => {
+            let Ok(group) = graph.alias_instance_export(stub, WORLD_TYPES) else {
+                return Err(err(&context(), first));
+            };
+            graph
+                .alias_instance_export(group, name)
+                .map_err(|e| err(&context(), e))
+        }
+    }
 }
 
 fn register(

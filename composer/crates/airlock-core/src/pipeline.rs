@@ -86,9 +86,14 @@ fn compose_loaded(spec: &CompositionSpec, loaded: &Components) -> Result<Compose
     let provenance = crate::provenance::Provenance::of(spec, &digests);
     let bytes = crate::provenance::embed(bytes, &provenance);
     let output_imports = verify::check(&bytes, spec)?;
-    let output_exports = compose::output_exports(&plan)?
-        .into_iter()
-        .map(|(_, export)| export.to_string())
+    // The interfaces carried for their types come first, as in the output.
+    let carried = plan.carried_exports.iter().map(|(_, i)| i.clone());
+    let output_exports = carried
+        .chain(
+            compose::output_exports(&plan)?
+                .into_iter()
+                .map(|(_, export)| export.to_string()),
+        )
         .collect();
     let report = Report::new(
         plan,

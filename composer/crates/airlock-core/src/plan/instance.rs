@@ -11,7 +11,9 @@ use crate::names::InterfaceName;
 use crate::spec::{CompositionSpec, InstanceSpec};
 use crate::wasi_deps;
 use std::collections::{BTreeMap, BTreeSet};
-use wit_parser::{Function, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeOwner, WorldItem};
+use wit_parser::{
+    Function, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldItem,
+};
 
 /// The plan of `inst`, whose component is `dec`; what cannot be planned goes
 /// to `problems`.
@@ -115,10 +117,17 @@ impl Planner<'_> {
     fn not_plain(&self, name: &str, item: &WorldItem) -> Option<Problem> {
         let instance = self.inst.name.clone();
         let import = name.to_string();
+        // Denied explicitly, types of the world itself and the functions
+        // that use them are served by the denial component (see `deny`).
+        let denied = |name: &str| self.inst.deny.matches_plain(name);
         match item {
+            WorldItem::Type { .. } if denied(name) => None,
             WorldItem::Type { .. } => Some(Problem::TypeImport { instance, import }),
             WorldItem::Function(f) => {
                 let ty = world_type(&self.dec.resolve, f)?;
+                if denied(name) && denied(&ty) {
+                    return None;
+                }
                 Some(Problem::WorldTypeFunction {
                     instance,
                     import,
@@ -366,7 +375,11 @@ impl Planner<'_> {
     fn imports(mut self) -> Vec<ImportPlan> {
         let mut imports = Vec::new();
         for item in &self.dec.imports {
-            if item.kind == ItemKind::Type || self.reported.contains(&item.name) {
+            // A type at the top level of the world is planned only when it
+            // is denied (else it was reported).
+            let denied_type =
+                item.kind == ItemKind::Type && self.inst.deny.matches_plain(&item.name);
+            if (item.kind == ItemKind::Type && !denied_type) || self.reported.contains(&item.name) {
                 continue;
             }
             let fate = match self.fates.remove(&item.name) {
@@ -422,13 +435,36 @@ impl Planner<'_> {
 
 /// The first type at the top level of the world that `f` uses, by name.
 fn world_type(resolve: &Resolve, f: &Function) -> Option<String> {
+    let first = world_types_used(resolve, f).into_iter().next()?;
+    Some(resolve.types[first].name.clone().unwrap_or_default())
+}
+
+/// The types at the top level of a world (`resource r;`, `use i.{t};` in
+/// the world itself) that `f` uses: in its parameters or result, at any
+/// depth, or as the resource it is a constructor, method or static function of.
+pub(crate) fn world_types_used(resolve: &Resolve, f: &Function) -> Vec<TypeId> {
+    use wit_parser::FunctionKind;
+    let mut found = Vec::new();
     let mut types: Vec<Type> = f.params.iter().map(|p| p.ty).collect();
     types.extend(f.result);
+    match f.kind {
+        FunctionKind::Method(id)
+        | FunctionKind::Static(id)
+        | FunctionKind::Constructor(id)
+        | FunctionKind::AsyncMethod(id)
+        | FunctionKind::AsyncStatic(id) => types.push(Type::Id(id)),
+        FunctionKind::Freestanding | FunctionKind::AsyncFreestanding => {}
+    }
+    let mut seen = BTreeSet::new();
     while let Some(ty) = types.pop() {
         let Type::Id(id) = ty else { continue };
+        if !seen.insert(id) {
+            continue;
+        }
         let def = &resolve.types[id];
         if let TypeOwner::World(_) = def.owner {
-            return Some(def.name.clone().unwrap_or_default());
+            found.push(id);
+            continue;
         }
         match &def.kind {
             TypeDefKind::Record(r) => types.extend(r.fields.iter().map(|f| f.ty)),
@@ -446,7 +482,7 @@ fn world_type(resolve: &Resolve, f: &Function) -> Option<String> {
             | TypeDefKind::Unknown => {}
         }
     }
-    None
+    found
 }
 
 /// Where an import that is not virtualized comes from, for a message

@@ -16,6 +16,7 @@ mod signature;
 mod type_deps;
 mod wasi_checks;
 
+pub(crate) use instance::world_types_used;
 pub use problem::{PolicyError, Problem};
 
 use crate::attenuate::Slice;
@@ -37,6 +38,12 @@ pub struct Plan {
     /// Policy the composer added on its own (see `CompositionSpec::notes`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// (instance, import): interfaces an exporting instance gets inside the
+    /// output (linked or denied) whose types its exported interfaces name.
+    /// The output exports each first, under the import's name, so that the
+    /// types are named (wasmparser: "instance not valid to be used as export").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub carried_exports: Vec<(String, String)>,
 }
 
 /// What happens to each import of one instance.
@@ -139,7 +146,8 @@ pub fn plan(spec: &CompositionSpec, decoded: &[&Decoded]) -> Result<Plan, Policy
     }
     type_deps::use_cycles(spec, decoded, &mut problems);
     type_deps::shared_dependencies(decoded, &instances, &mut problems);
-    type_deps::unnamed_export_types(spec, decoded, &instances, &mut problems);
+    let carried_exports = type_deps::unnamed_export_types(spec, decoded, &instances, &mut problems);
+    type_deps::world_type_exports(spec, decoded, &instances, &mut problems);
     let order = order::topological_order(&instances).unwrap_or_else(|cycle| {
         problems.insert(Problem::Cycle { instances: cycle });
         (0..instances.len()).collect()
@@ -154,6 +162,7 @@ pub fn plan(spec: &CompositionSpec, decoded: &[&Decoded]) -> Result<Plan, Policy
         exports: spec.exports.clone(),
         instances: order.into_iter().filter_map(|i| slots[i].take()).collect(),
         notes,
+        carried_exports,
     })
 }
 

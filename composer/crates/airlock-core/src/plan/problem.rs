@@ -60,12 +60,13 @@ pub enum Problem {
         target: String,
     },
     /// A type imported at the top level of a world (a `use` or a `resource`
-    /// in the world itself): only interfaces and functions are linked or
-    /// virtualized.
+    /// in the world itself) that is not denied: such types are not linked or
+    /// granted, only denied (served inside the output).
     #[error(
         "`{instance}` imports `{import}`, a type at the top level of its world (a `use` or \
-         `resource` in the world itself); airlock links and virtualizes interfaces and \
-         functions, not types imported on their own"
+         `resource` in the world itself); airlock does not link or grant such types, it only \
+         denies them: deny it explicitly (`deny = [\"{import}\"]` under \
+         [components.{instance}], or `--deny {import}`) with the functions that use it"
     )]
     TypeImport {
         /// The instance.
@@ -74,11 +75,11 @@ pub enum Problem {
         import: String,
     },
     /// A bare function whose signature uses a type imported at the top
-    /// level of the world: it cannot be served without that type.
+    /// level of the world, not denied together with that type.
     #[error(
         "`{instance}` imports `{import}`, a function that uses `{ty}`, a type at the top level \
-         of its world; airlock links and virtualizes interfaces and functions, not types \
-         imported on their own"
+         of its world; airlock does not link or grant such types, it only denies them: deny \
+         both explicitly (`deny = [\"{import}\", \"{ty}\"]` under [components.{instance}])"
     )]
     WorldTypeFunction {
         /// The instance.
@@ -263,6 +264,22 @@ pub enum Problem {
         /// The granted interface that uses its types.
         of: String,
     },
+    /// An exported function that uses a type at the top level of its world
+    /// that is denied, so defined inside the output.
+    #[error(
+        "`{instance}` exports `{export}`, which uses `{ty}`, a type at the top level of its \
+         world that is denied and so defined inside the output; airlock does not export a \
+         function whose type is defined inside the output (the output would not validate): \
+         do not re-export `{instance}`"
+    )]
+    WorldTypeExport {
+        /// The exporting instance.
+        instance: String,
+        /// The exported function.
+        export: String,
+        /// The denied world type it uses.
+        ty: String,
+    },
     /// A slice whose interposer serves WASI 0.2 only, on a library that
     /// imports the WASI 0.3 interface it would narrow.
     #[error(
@@ -427,8 +444,9 @@ mod tests {
         assert_eq!(
             p.to_string(),
             "`lib` imports `r`, a type at the top level of its world (a `use` or `resource` in \
-             the world itself); airlock links and virtualizes interfaces and functions, not \
-             types imported on their own"
+             the world itself); airlock does not link or grant such types, it only denies them: \
+             deny it explicitly (`deny = [\"r\"]` under [components.lib], or `--deny r`) with \
+             the functions that use it"
         );
     }
 
@@ -635,9 +653,10 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the policy cannot be met:\n  - `lib` imports `foo`, a type at the top level of its \
-             world (a `use` or `resource` in the world itself); airlock links and virtualizes \
-             interfaces and functions, not types imported on their own\n  - components import \
-             each other in a cycle: `a` -> `b` -> `a`"
+             world (a `use` or `resource` in the world itself); airlock does not link or grant \
+             such types, it only denies them: deny it explicitly (`deny = [\"foo\"]` under \
+             [components.lib], or `--deny foo`) with the functions that use it\n  - components \
+             import each other in a cycle: `a` -> `b` -> `a`"
         );
     }
 }

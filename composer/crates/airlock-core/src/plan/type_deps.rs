@@ -288,25 +288,118 @@ pub(super) fn unnamed_export_types(
     decoded: &[&Decoded],
     instances: &[InstancePlan],
     problems: &mut BTreeSet<Problem>,
+) -> Vec<(String, String)> {
+    let mut carried = Vec::new();
+    let exported: BTreeSet<String> = instances
+        .iter()
+        .filter(|i| spec.exports.contains(&i.name))
+        .flat_map(|i| i.exports.iter().cloned())
+        .collect();
+    for (inst, dec) in instances.iter().zip(decoded) {
+        if !spec.exports.contains(&inst.name) {
+            continue;
+        }
+        let resolve = &dec.resolve;
+        let internal = |owner| inside(inst, resolve, owner);
+        for (key, item) in &resolve.worlds[dec.world].exports {
+            let WorldItem::Interface { id, .. } = item else {
+                continue;
+            };
+            let missing = named_types_behind_uses(resolve, *id, internal);
+            if missing.is_empty() {
+                continue;
+            }
+            match carry(resolve, &missing, &internal, &exported) {
+                Some(names) => {
+                    for name in names {
+                        let entry = (inst.name.clone(), name);
+                        if !carried.contains(&entry) {
+                            carried.push(entry);
+                        }
+                    }
+                }
+                None => {
+                    let export = resolve.name_world_key(key);
+                    for (_, missing) in missing {
+                        problems.insert(Problem::UnnamedExportType {
+                            instance: inst.name.clone(),
+                            export: export.clone(),
+                            missing,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    carried
+}
+
+/// The interfaces (import names, dependencies first) whose types `missing`
+/// names, and that the output can export beside the interface that needs
+/// them: each satisfied inside the output, not exported by the output under
+/// the same name, and needing no more than such interfaces itself. `None`
+/// when one of them cannot be.
+fn carry(
+    resolve: &Resolve,
+    missing: &[(Option<InterfaceId>, String)],
+    internal: &impl Fn(TypeOwner) -> bool,
+    exported: &BTreeSet<String>,
+) -> Option<Vec<String>> {
+    let mut order: Vec<InterfaceId> = Vec::new();
+    let mut pending: Vec<InterfaceId> = Vec::new();
+    for (owner, _) in missing {
+        pending.push((*owner)?);
+    }
+    while let Some(owner) = pending.pop() {
+        if order.contains(&owner) {
+            continue;
+        }
+        let name = resolve.id_of(owner)?;
+        if !internal(TypeOwner::Interface(owner)) || exported.contains(&name) {
+            return None;
+        }
+        order.push(owner);
+        for (next, _) in named_types_behind_uses(resolve, owner, internal) {
+            pending.push(next?);
+        }
+    }
+    // Found from the exported interface outwards: its dependencies last.
+    order.reverse();
+    order.into_iter().map(|i| resolve.id_of(i)).collect()
+}
+
+/// An exported function that uses a type at the top level of its world that
+/// is denied (served inside the output by the denial component, see `deny`):
+/// the output cannot export it (wasmparser: "func not valid to be used as
+/// export"), since the type it names is defined inside.
+pub(super) fn world_type_exports(
+    spec: &CompositionSpec,
+    decoded: &[&Decoded],
+    instances: &[InstancePlan],
+    problems: &mut BTreeSet<Problem>,
 ) {
     for (inst, dec) in instances.iter().zip(decoded) {
         if !spec.exports.contains(&inst.name) {
             continue;
         }
         let resolve = &dec.resolve;
-        for (key, item) in &resolve.worlds[dec.world].exports {
-            let WorldItem::Interface { id, .. } = item else {
+        for item in resolve.worlds[dec.world].exports.values() {
+            let WorldItem::Function(f) = item else {
                 continue;
             };
-            let export = resolve.name_world_key(key);
-            for missing in
-                named_types_behind_uses(resolve, *id, |owner| inside(inst, resolve, owner))
-            {
-                problems.insert(Problem::UnnamedExportType {
-                    instance: inst.name.clone(),
-                    export: export.clone(),
-                    missing,
-                });
+            for ty in super::world_types_used(resolve, f) {
+                let name = resolve.types[ty].name.clone().unwrap_or_default();
+                let denied = inst
+                    .imports
+                    .iter()
+                    .any(|i| i.name == name && matches!(i.fate, Fate::Denied { .. }));
+                if denied {
+                    problems.insert(Problem::WorldTypeExport {
+                        instance: inst.name.clone(),
+                        export: f.name.clone(),
+                        ty: name,
+                    });
+                }
             }
         }
     }
@@ -331,7 +424,7 @@ fn named_types_behind_uses(
     resolve: &Resolve,
     id: InterfaceId,
     internal: impl Fn(TypeOwner) -> bool,
-) -> Vec<String> {
+) -> Vec<(Option<InterfaceId>, String)> {
     // What the exported interface names itself.
     let named: BTreeSet<TypeId> = resolve.interfaces[id]
         .types
@@ -370,12 +463,12 @@ fn named_types_behind_uses(
                 continue;
             }
             // Wherever `r` comes from: even a host import's type.
-            let owner = match resolve.types[r].owner {
-                TypeOwner::Interface(i) => resolve.id_of(i).unwrap_or_default(),
-                _ => String::new(),
+            let (owner_id, owner) = match resolve.types[r].owner {
+                TypeOwner::Interface(i) => (Some(i), resolve.id_of(i).unwrap_or_default()),
+                _ => (None, String::new()),
             };
             let ty = resolve.types[r].name.clone().unwrap_or_default();
-            found.push(format!("{owner}.{ty}"));
+            found.push((owner_id, format!("{owner}.{ty}")));
         }
     }
     found

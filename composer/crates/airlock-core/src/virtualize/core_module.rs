@@ -567,6 +567,11 @@ pub(crate) fn build(
         // functions would be a third of a deny-all stub.
         if matches!(export.body, Body::Trap) {
             let plain = export_name(MANGLING, WasmExportKind::Normal);
+            // A type of the importer's world itself and its functions are
+            // carried in an interface of the stub's own (see `deny`); the
+            // importer knows them by their plain names.
+            let in_world_types = format!("{}#", crate::deny::WORLD_TYPES);
+            let plain = plain.strip_prefix(&in_world_types).unwrap_or(&plain);
             names.append(index, &format!("airlock denied {plain}"));
         }
     }
