@@ -134,8 +134,10 @@ pub enum Problem {
     #[error(
         "`{instance}` exports `{export}`, which `use`s a type that refers to `{missing}` from \
          an interface satisfied inside the output (by another component or a denial); the \
-         output cannot export `{export}` that way: grant that interface to `{instance}` \
-         (and allow it), or do not re-export `{instance}`"
+         output cannot export `{export}` that way (it exports such an interface beside only \
+         when it is denied or holds types alone, so that no component's functions are \
+         exposed): grant that interface to `{instance}` (and allow it), or do not re-export \
+         `{instance}`"
     )]
     UnnamedExportType {
         /// The exporting instance.
@@ -496,7 +498,9 @@ mod tests {
             "`app` exports `test:app/geo@1.0.0`, which `use`s a type that refers to \
              `test:shapes/types@1.0.0.kind` from an interface satisfied inside the output (by \
              another component or a denial); the output cannot export `test:app/geo@1.0.0` that \
-             way: grant that interface to `app` (and allow it), or do not re-export `app`"
+             way (it exports such an interface beside only when it is denied or holds types \
+             alone, so that no component's functions are exposed): grant that interface to \
+             `app` (and allow it), or do not re-export `app`"
         );
     }
 

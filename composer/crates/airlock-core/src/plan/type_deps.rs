@@ -309,7 +309,25 @@ pub(super) fn unnamed_export_types(
             if missing.is_empty() {
                 continue;
             }
-            match carry(resolve, &missing, &internal, &exported) {
+            // Only what exposes nothing: a denial (inert), or an interface
+            // of types alone from another component. Carrying a provider's
+            // functions would let the embedder call that component directly.
+            let carriable = |owner: InterfaceId| {
+                let Some(name) = resolve.id_of(owner) else {
+                    return false;
+                };
+                let fate = inst
+                    .imports
+                    .iter()
+                    .find(|i| i.name == name)
+                    .map(|i| &i.fate);
+                match fate {
+                    Some(Fate::Denied { .. }) => true,
+                    Some(Fate::Linked { .. }) => resolve.interfaces[owner].functions.is_empty(),
+                    _ => false,
+                }
+            };
+            match carry(resolve, &missing, &carriable, &internal, &exported) {
                 Some(names) => {
                     for name in names {
                         let entry = (inst.name.clone(), name);
@@ -336,12 +354,13 @@ pub(super) fn unnamed_export_types(
 
 /// The interfaces (import names, dependencies first) whose types `missing`
 /// names, and that the output can export beside the interface that needs
-/// them: each satisfied inside the output, not exported by the output under
-/// the same name, and needing no more than such interfaces itself. `None`
-/// when one of them cannot be.
+/// them: each `carriable`, not exported by the output under the same name,
+/// and needing no more than such interfaces itself (through `internal`
+/// ones). `None` when one of them cannot be.
 fn carry(
     resolve: &Resolve,
     missing: &[(Option<InterfaceId>, String)],
+    carriable: &impl Fn(InterfaceId) -> bool,
     internal: &impl Fn(TypeOwner) -> bool,
     exported: &BTreeSet<String>,
 ) -> Option<Vec<String>> {
@@ -355,7 +374,7 @@ fn carry(
             continue;
         }
         let name = resolve.id_of(owner)?;
-        if !internal(TypeOwner::Interface(owner)) || exported.contains(&name) {
+        if !carriable(owner) || exported.contains(&name) {
             return None;
         }
         order.push(owner);
