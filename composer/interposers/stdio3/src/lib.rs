@@ -5,35 +5,32 @@
 //! (`airlock:interpose/config`): the stdio interposer's lines
 //! ([`airlock_slice_settings::StdioSettings`]).
 //!
-//! # What the component model allows
+//! # Two halves
 //!
-//! `read-via-stream` and `write-via-stream` are not `async func`, so they are
-//! lifted sync: an `async` lift of a sync function type does not validate
-//! ("the `async` canonical option requires an async function type",
-//! wasmparser), so wit-bindgen binds them sync and `wit_bindgen::spawn` has
-//! no task to run in. A sync task may not block before it returns (wasmtime:
-//! "cannot block a synchronous task before returning"), and after it
-//! returns none of this component's code runs again for that call. What
-//! it can leave behind is one pending `stream.read` or `stream.write` (and
-//! a pending `future.write`, see [`resolved`]): it moves bytes when the
-//! other end reads or writes, up to its buffer, but the stream's writable
-//! end cannot be dropped while that write is pending ("cannot drop busy
-//! stream"), and nothing would re-issue a read once the buffer is full.
-//! Hence:
-//! - `stdin` fixed to the empty text: an ended stream (its writable end
-//!   dropped at once) and a future of `ok`. Served.
-//! - `stdin` fixed to a non-empty text: the text could be handed over by a
-//!   pending write, but the stream could never end, and a reader that reads
-//!   to the end would wait forever. Refused: trap.
-//! - `stdout`, `stderr` `discard`: consuming a stream to its end needs code
-//!   that runs as the writer writes; a pending read absorbs at most its
-//!   buffer, then the writer waits forever. Refused: trap.
+//! `read-via-stream` and `write-via-stream` are not `async func`, so this
+//! component lifts them sync: an `async` lift of a sync function type does
+//! not validate ("the `async` canonical option requires an async function
+//! type", wasmparser), so wit-bindgen binds them sync and
+//! `wit_bindgen::spawn` has no task to run in. A sync task may not block
+//! before it returns (wasmtime: "cannot block a synchronous task before
+//! returning"), and after it returns none of its component's code runs again
+//! for that call: what it could leave behind is one pending `stream.read` or
+//! `stream.write`, which moves bytes up to its buffer but can neither be
+//! re-issued nor end the stream (a busy stream's writable end cannot be
+//! dropped). So a single sync component could discard no more than one
+//! buffer and could never end a fixed stdin.
 //!
-//! A trap names nothing once packed (pack.mjs drops the name section); the
-//! composer's audit and documentation say which keys are refused for 0.3.
+//! Hence the second half, `composer/interposers/stdio3pump`, whose functions
+//! are `async func`: this component calls them lowered async; each returns
+//! at once (so this sync caller never waits: `block_on` finds the result
+//! ready) and keeps serving the stream, reading a discarded one to its end
+//! or writing a fixed stdin and then ending it, after resolving its future
+//! `ok`. The composer composes the two components into the one stdio3
+//! interposer (`attenuate::stdio`); a component instance cannot call itself,
+//! so they are two.
 //!
 //! `no_std` with `interpose-rt`, so it imports nothing of WASI: only
-//! `config` (and `wasi:cli/types@0.3.0` has no functions).
+//! `config`, the pump (and `wasi:cli/types@0.3.0`, which has no functions).
 
 #![cfg_attr(target_family = "wasm", no_std)]
 
@@ -42,29 +39,20 @@ extern crate alloc;
 use airlock_slice_settings::{StdinMode, StdioSettings, StreamMode};
 use interpose_rt as _;
 
-/// What `read-via-stream` does with these settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stdin {
-    /// An ended stream and a future of `ok` (fixed to the empty text).
-    Empty,
-    /// Trap: the stream cannot carry the text and then end (fixed to a
-    /// non-empty text), or stdin is not this interposer's (any other mode).
-    Refused,
-}
-
-/// `read-via-stream`'s answer for `settings`.
-pub fn stdin(settings: &StdioSettings) -> Stdin {
+/// What `read-via-stream` hands out for these settings: a stream of this
+/// text, or `None` when stdin is not this interposer's (not wired here; a
+/// trap, when in doubt).
+pub fn fixed_stdin(settings: &StdioSettings) -> Option<&str> {
     match &settings.stdin {
-        StdinMode::Fixed(text) if text.is_empty() => Stdin::Empty,
-        _ => Stdin::Refused,
+        StdinMode::Fixed(text) => Some(text),
+        _ => None,
     }
 }
 
-/// Whether `write-via-stream` of a stream in `mode` is refused: always, as
-/// `discard` cannot be served (and other modes are not wired here).
-pub fn write_refused(mode: StreamMode) -> bool {
-    let _ = mode;
-    true
+/// Whether `write-via-stream` of a stream in `mode` discards (else it is not
+/// this interposer's: a trap).
+pub fn discards(mode: StreamMode) -> bool {
+    mode == StreamMode::Discard
 }
 
 #[cfg(target_family = "wasm")]
@@ -83,11 +71,11 @@ mod bindings {
         generate_all,
     });
 
-    use super::Stdin;
+    use airlock::interpose::stdio3_pump as pump;
     use airlock_slice_settings::StdioSettings;
-    use wasi::cli::types::ErrorCode;
     use exports::wasi::cli::{stderr, stdin, stdout};
-    use wit_bindgen::{FutureReader, StreamReader};
+    use wasi::cli::types::ErrorCode;
+    use wit_bindgen::{FutureReader, StreamReader, block_on};
 
     struct Component;
 
@@ -95,58 +83,43 @@ mod bindings {
         StdioSettings::from_lines(&airlock::interpose::config::get())
     }
 
-    /// A future resolved with `value`, from a sync function: `future.new`,
-    /// then an async `future.write` left pending until the reader reads
-    /// (wit-bindgen would write on drop and wait for the reader at the end
-    /// of the task, which a sync task may not). The lowered value is
-    /// leaked: it must outlive the call.
-    fn resolved<T: wit_future::FuturePayload>(value: T) -> FutureReader<T> {
-        let vtable = T::VTABLE;
-        // SAFETY: the intrinsics of `T`'s own vtable, on the handles that
-        // `future.new` just returned; the buffer has `T`'s canonical layout
-        // and is never freed.
-        unsafe {
-            let handles = (vtable.new)();
-            let (readable, writable) = (handles as u32, (handles >> 32) as u32);
-            let buf = alloc::alloc::alloc(vtable.layout);
-            (vtable.lower)(value, buf);
-            (vtable.start_write)(writable, buf);
-            FutureReader::new(readable, vtable)
-        }
+    /// The pump returns at once (it resolves its task before it waits), so
+    /// `block_on` finds each call done and never waits, as a sync export
+    /// must not.
+    fn discard(data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>> {
+        block_on(pump::discard(data))
     }
 
     impl stdin::Guest for Component {
         fn read_via_stream() -> (StreamReader<u8>, FutureReader<Result<(), ErrorCode>>) {
-            match super::stdin(&settings()) {
-                Stdin::Empty => {
-                    let (writer, data) = wit_stream::new::<u8>();
-                    drop(writer);
-                    (data, resolved(Ok(())))
-                }
-                Stdin::Refused => refused(),
-            }
+            let settings = settings();
+            let Some(text) = super::fixed_stdin(&settings) else {
+                refused()
+            };
+            block_on(pump::fixed(alloc::string::String::from(text)))
         }
     }
 
     impl stdout::Guest for Component {
-        fn write_via_stream(_data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>> {
-            if super::write_refused(settings().stdout) {
+        fn write_via_stream(data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>> {
+            if !super::discards(settings().stdout) {
                 refused()
             }
-            unreachable!()
+            discard(data)
         }
     }
 
     impl stderr::Guest for Component {
-        fn write_via_stream(_data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>> {
-            if super::write_refused(settings().stderr) {
+        fn write_via_stream(data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>> {
+            if !super::discards(settings().stderr) {
                 refused()
             }
-            unreachable!()
+            discard(data)
         }
     }
 
-    /// A stream the component model does not let a sync export serve.
+    /// A stream that is not this interposer's (the composer wires only
+    /// discarded and fixed ones here).
     fn refused() -> ! {
         core::arch::wasm32::unreachable()
     }
@@ -159,19 +132,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_empty_fixed_stdin_is_served() {
+    fn only_discarded_and_fixed_streams_are_served() {
         let with = |stdin| StdioSettings {
             stdin,
             ..StdioSettings::default()
         };
-        assert_eq!(stdin(&with(StdinMode::Fixed("".into()))), Stdin::Empty);
-        for refused in [
-            StdinMode::Fixed("hello".into()),
-            StdinMode::Allow,
-            StdinMode::Deny,
-        ] {
-            assert_eq!(stdin(&with(refused)), Stdin::Refused);
-        }
-        assert!(write_refused(StreamMode::Discard));
+        assert_eq!(fixed_stdin(&with(StdinMode::Fixed("".into()))), Some(""));
+        assert_eq!(
+            fixed_stdin(&with(StdinMode::Fixed("hello".into()))),
+            Some("hello")
+        );
+        assert_eq!(fixed_stdin(&with(StdinMode::Allow)), None);
+        assert_eq!(fixed_stdin(&with(StdinMode::Deny)), None);
+        assert!(discards(StreamMode::Discard));
+        assert!(!discards(StreamMode::Allow) && !discards(StreamMode::Deny));
     }
 }

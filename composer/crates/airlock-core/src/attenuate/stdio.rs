@@ -27,24 +27,90 @@
 //! interposer serves its own WASI; `attenuate::keep_used` drops the one the
 //! library does not import, and the audit keeps one line for both.
 //!
-//! The 0.3 functions are not `async func`: lifted sync, they cannot keep a
-//! stream going after they return (see the stdio3 crate). So stdio3 serves
-//! `stdin = { fixed = "" }` (an ended stream, `ok`) and traps on the rest:
-//! `discard` and a non-empty fixed stdin cannot be served to a WASI 0.3
-//! library.
+//! A pre-release import (`@0.3.0-rc-*`) of a stream set to anything but
+//! `allow` is denied, so no wider grant hands it the host's stream.
+//!
+//! The 0.3 stream functions are not `async func`, so a component exporting
+//! them lifts them sync and runs no more code for a call once it returned,
+//! while a discarded stream must be read to its end and a fixed stdin
+//! written and then ended after the call. So stdio3 is two components
+//! composed here into one (see `composer/interposers/stdio3`): the sync half
+//! exports the library's functions and calls the async half
+//! (`stdio3pump`), whose `async func`s return at once and keep serving the
+//! stream.
 
 use super::{Interposer, SliceError, Slices};
 use crate::manifest::ComponentSpec;
 use crate::names::InterfaceName;
 use crate::policy::Pattern;
 use airlock_slice_settings::{Clock, Slice, SliceKind, StdinMode, StdioSettings, StreamMode};
+use std::sync::LazyLock;
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions};
 
 /// `composer/interposers/stdio`, prebuilt (`just interposers`): WASI 0.2.
 const WASM: &[u8] = include_bytes!("../../../../interposers/stdio.wasm");
 
 /// `composer/interposers/stdio3`, prebuilt (`just build-async-probes`, then
-/// packed): WASI 0.3's `discard` and fixed streams.
-const WASM3: &[u8] = include_bytes!("../../../../interposers/stdio3.wasm");
+/// packed): the sync half of WASI 0.3's `discard` and fixed streams, which
+/// exports the library's stream functions.
+const SYNC3: &[u8] = include_bytes!("../../../../interposers/stdio3.wasm");
+
+/// `composer/interposers/stdio3pump`, prebuilt likewise: the async half,
+/// which keeps a stream going after the sync half returned.
+const PUMP3: &[u8] = include_bytes!("../../../../interposers/stdio3pump.wasm");
+
+/// What the sync half imports from the async half.
+const PUMP_INTERFACE: &str = "airlock:interpose/stdio3-pump@0.1.0";
+
+/// The stdio3 interposer: its two halves composed into one component, the
+/// pump instantiated and its export given to the sync half (a component
+/// instance cannot call itself). Its imports are the halves' (`config`,
+/// `wasi:cli/types`); it exports the three streams.
+static WASM3: LazyLock<&'static [u8]> = LazyLock::new(|| {
+    let bytes = compose_halves().unwrap_or_else(|e| panic!("composing the stdio3 interposer: {e}"));
+    Box::leak(bytes.into_boxed_slice())
+});
+
+fn compose_halves() -> Result<Vec<u8>, String> {
+    let mut graph = CompositionGraph::new();
+    let mut register = |name: &str, bytes: &[u8]| {
+        let package = Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
+            .map_err(|e| format!("{name}: {e:#}"))?;
+        graph
+            .register_package(package)
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let pump = register("airlock:stdio3-pump", PUMP3)?;
+    let sync = register("airlock:stdio3", SYNC3)?;
+    let pump = graph.instantiate(pump);
+    let sync = graph.instantiate(sync);
+    let served = graph
+        .alias_instance_export(pump, PUMP_INTERFACE)
+        .map_err(|e| e.to_string())?;
+    graph
+        .set_instantiation_argument(sync, PUMP_INTERFACE, served)
+        .map_err(|e| e.to_string())?;
+    for name in [
+        "wasi:cli/stdin@0.3.0",
+        "wasi:cli/stdout@0.3.0",
+        "wasi:cli/stderr@0.3.0",
+    ] {
+        let export = graph
+            .alias_instance_export(sync, name)
+            .map_err(|e| e.to_string())?;
+        graph
+            .export(export, name.to_string())
+            .map_err(|e| e.to_string())?;
+    }
+    graph
+        .encode(EncodeOptions {
+            define_components: true,
+            validate: true,
+            processor: None,
+        })
+        .map_err(|e| e.to_string())
+}
 
 /// The kind of the WASI 0.3 interposer (instance `LIBRARY.stdio3`).
 const KIND3: &str = "stdio3";
@@ -218,7 +284,7 @@ pub(super) fn add(c: &ComponentSpec, out: &mut Slices) -> Result<(), SliceError>
         // The same settings and audit line (stdio3 reads only its streams').
         out.interposers.push(Interposer {
             kind: KIND3,
-            wasm: WASM3,
+            wasm: *WASM3,
             wires: served3,
             grants: Vec::new(),
             library_grants: Vec::new(),
@@ -494,7 +560,7 @@ mod tests {
             panic!("{:?}", s.interposers);
         };
         assert_eq!((v2.kind, v3.kind), ("stdio", "stdio3"));
-        assert_eq!(v3.wasm, WASM3);
+        assert_eq!(v3.wasm, *WASM3);
         assert_eq!(v3.wires, ["wasi:cli/stderr@0.3", "wasi:cli/stdin@0.3"]);
         assert!(v3.grants.is_empty() && v3.library_grants.is_empty());
         assert_eq!(
