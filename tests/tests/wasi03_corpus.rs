@@ -316,4 +316,32 @@ fn corpus_composes_deny_all() {
     for ((kind, reason), n) in &reasons {
         println!("{n:4}  {kind:16} {reason}");
     }
+    // The share the issue asks for, over the components that the component
+    // model as ratified accepts (what wasmtime runs): the files of no
+    // WebAssembly layer this parser reads, and those the validator rejects
+    // (pre-standard async encodings such as `[async]` names), are left out;
+    // so are core modules that are not preview1 programs.
+    let invalid = |r: &&Row| {
+        r.kind == "not parseable"
+            || r.kind == "core module"
+            || r.detail.contains("is not a valid component")
+    };
+    let valid: Vec<&Row> = rows.iter().filter(|r| !invalid(r)).collect();
+    let composed = valid
+        .iter()
+        .filter(|r| r.outcome == "composed, no imports")
+        .count();
+    let all = rows
+        .iter()
+        .filter(|r| r.outcome == "composed, no imports")
+        .count();
+    println!();
+    println!(
+        "valid components: {composed} of {} compose deny-all with no imports ({:.1}%); \
+         all files: {all} of {} ({:.1}%)",
+        valid.len(),
+        100.0 * composed as f64 / valid.len().max(1) as f64,
+        rows.len(),
+        100.0 * all as f64 / rows.len().max(1) as f64,
+    );
 }
