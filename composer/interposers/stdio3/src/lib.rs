@@ -73,9 +73,12 @@ mod bindings {
 
     use airlock::interpose::stdio3_pump as pump;
     use airlock_slice_settings::StdioSettings;
+    use core::future::Future;
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
     use exports::wasi::cli::{stderr, stdin, stdout};
     use wasi::cli::types::ErrorCode;
-    use wit_bindgen::{FutureReader, StreamReader, block_on};
+    use wit_bindgen::{FutureReader, StreamReader};
 
     struct Component;
 
@@ -83,11 +86,19 @@ mod bindings {
         StdioSettings::from_lines(&airlock::interpose::config::get())
     }
 
-    /// The pump returns at once (it resolves its task before it waits), so
-    /// `block_on` finds each call done and never waits, as a sync export
-    /// must not.
+    /// The result of a call of the pump, lowered async: the pump returns at
+    /// once (it resolves its task before it waits), so the first poll finds
+    /// the call done and this sync export never waits, as it must not (a
+    /// pump that did not return at once would be a bug: trap).
+    fn at_once<T>(call: impl Future<Output = T>) -> T {
+        match pin!(call).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(value) => value,
+            Poll::Pending => refused(),
+        }
+    }
+
     fn discard(data: StreamReader<u8>) -> FutureReader<Result<(), ErrorCode>> {
-        block_on(pump::discard(data))
+        at_once(pump::discard(data))
     }
 
     impl stdin::Guest for Component {
@@ -96,7 +107,7 @@ mod bindings {
             let Some(text) = super::fixed_stdin(&settings) else {
                 refused()
             };
-            block_on(pump::fixed(alloc::string::String::from(text)))
+            at_once(pump::fixed(alloc::string::String::from(text)))
         }
     }
 
