@@ -22,10 +22,10 @@
 //!
 //! Hence the second half, `composer/interposers/stdio3pump`, whose functions
 //! are `async func`: this component calls them lowered async; each returns
-//! at once (so this sync caller never waits: `block_on` finds the result
-//! ready) and keeps serving the stream, reading a discarded one to its end
-//! or writing a fixed stdin and then ending it, after resolving its future
-//! `ok`. The composer composes the two components into the one stdio3
+//! at once (so this sync caller never waits: the first poll of the call
+//! finds it done) and keeps serving the stream, reading a discarded one to
+//! its end or writing a fixed stdin and then ending it, and then resolves
+//! its future `ok`. The composer composes the two components into the stdio3
 //! interposer (`attenuate::stdio`); a component instance cannot call itself,
 //! so they are two.
 //!
