@@ -9,7 +9,7 @@ use airlock_core::policy::PatternSet;
 use airlock_core::spec::CompositionSpec;
 use airlock_core::testkit::{component_from_wit, wasi_resolve};
 use anyhow::Result;
-use harness::{Args, Table, compose, example_spec, kib, ratio, wasi_deps};
+use harness::{Args, Table, compose, example_spec, kib, ratio, wasi_deps, wasi_deps_0_3};
 use serde_json::json;
 
 fn main() -> Result<()> {
@@ -100,12 +100,34 @@ fn sizes(_: &Args, table: &mut Table) -> Result<()> {
         json!({"bytes": all}),
     );
 
-    // A library importing all of WASI 0.2, composed under an app: denied vs granted.
-    let dir = std::env::temp_dir().join(format!("airlock-bench-{}", std::process::id()));
+    deny_all_added(table, "0.2", &wasi_deps(), &ids, &resolve)?;
+    let resolve_03 = wasi_resolve(&wasi_deps_0_3())?;
+    let ids_03: Vec<_> = resolve_03
+        .interfaces
+        .iter()
+        .filter(|(_, i)| i.name.is_some())
+        .map(|(id, _)| id)
+        .collect();
+    deny_all_added(table, "0.3", &wasi_deps_0_3(), &ids_03, &resolve_03)?;
+    Ok(())
+}
+
+/// A library importing every interface `ids` of WASI `version` (its WIT in
+/// `deps`), composed under an app: the bytes denying them all adds, against
+/// granting them all. The goal is WASI 0.2's figure for both (issue #13:
+/// denying 0.3 costs no more than 0.2).
+fn deny_all_added(
+    table: &mut Table,
+    version: &str,
+    deps: &std::path::Path,
+    ids: &[wit_parser::InterfaceId],
+    resolve: &wit_parser::Resolve,
+) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("airlock-bench-{}-{version}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut lib_wit =
         String::from("package bench:lib;\ninterface api { f: func() -> u32; }\nworld lib {\n");
-    for &id in &ids {
+    for &id in ids {
         let name = resolve.id_of(id).expect("named");
         lib_wit += &format!("  import {name};\n");
     }
@@ -113,7 +135,7 @@ fn sizes(_: &Args, table: &mut Table) -> Result<()> {
     let app_wit = "package bench:lib;\ninterface api { f: func() -> u32; }\nworld app { import api; export api; }\n";
     std::fs::write(
         dir.join("lib.wasm"),
-        component_from_wit(&lib_wit, Some(&wasi_deps()))?,
+        component_from_wit(&lib_wit, Some(deps))?,
     )?;
     std::fs::write(dir.join("app.wasm"), component_from_wit(app_wit, None)?)?;
     let spec = CompositionSpec::from_plugs(
@@ -129,13 +151,16 @@ fn sizes(_: &Args, table: &mut Table) -> Result<()> {
     let added = denied - granted;
     table.add(
         "size",
-        "deny ALL of WASI 0.2 to one library: bytes added to the output",
+        &format!(
+            "deny ALL of WASI {version} ({} interfaces) to one library: bytes added",
+            ids.len()
+        ),
         kib(added),
         format!(
             "goal <= 32 KiB: {}",
             if added <= 32 * 1024 { "met" } else { "missed" }
         ),
-        json!({"denied_bytes": denied, "granted_bytes": granted, "added": added}),
+        json!({"version": version, "denied_bytes": denied, "granted_bytes": granted, "added": added}),
     );
     Ok(())
 }

@@ -231,6 +231,11 @@ pub fn wasi_deps() -> PathBuf {
     root().join("wit/deps")
 }
 
+/// The vendored WASI 0.3.0 WIT.
+pub fn wasi_deps_0_3() -> PathBuf {
+    root().join("wit/deps-0.3")
+}
+
 /// A component of the workspace, as `just build-components` leaves it.
 pub fn component_path(name: &str) -> PathBuf {
     root().join(format!("target/wasm32-wasip2/component/{name}.wasm"))

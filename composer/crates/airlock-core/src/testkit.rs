@@ -18,11 +18,15 @@ pub const WASI_PACKAGES: [&str; 7] = [
     "http",
 ];
 
-/// A resolve holding the WASI packages of `deps` (a `wit/deps`-style folder).
+/// A resolve holding the WASI packages of `deps` (a `wit/deps`-style folder;
+/// WASI 0.3's has no `io`).
 pub fn wasi_resolve(deps: &Path) -> Result<Resolve> {
     let mut resolve = Resolve::default();
     for name in WASI_PACKAGES {
         let dir = deps.join(name);
+        if name == "io" && !dir.exists() {
+            continue;
+        }
         resolve
             .push_path(&dir)
             .with_context(|| format!("parsing `{}`", dir.display()))?;
