@@ -280,3 +280,140 @@ fn mixed_streams_each_as_set() {
     assert_eq!(s.stderr(), b"err\n");
     assert_eq!(read_in(&mut s).unwrap(), format!("{HOST_STDIN:?}, then ok"));
 }
+
+/// The `0.3.0-rc-*` pre-release that toolchains still emit.
+const RC: &str = "0.3.0-rc-2026-03-15";
+
+/// A library (trapping code) importing `wasi:cli/stdout` and `stdin` at
+/// 0.2.12, 0.3.0 and [`RC`] (a toolchain mixing them), written to `dir`.
+fn mixed_library(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut resolve = airlock_core::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap();
+    resolve.all_features = true;
+    for version in ["0.3.0", RC] {
+        for pkg in ["clocks", "random", "filesystem", "sockets", "cli"] {
+            let mut map = wit_parser::SourceMap::new();
+            for entry in std::fs::read_dir(workspace().join("wit/deps-0.3").join(pkg)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                map.push_str(&path.display().to_string(), text.replace("0.3.0", version));
+            }
+            resolve
+                .push_group(map.parse().map_err(|(_, e)| e).unwrap())
+                .unwrap();
+        }
+    }
+    let imports: String = ["0.2.12", "0.3.0", RC]
+        .iter()
+        .flat_map(|v| {
+            [
+                format!("wasi:cli/stdout@{v}"),
+                format!("wasi:cli/stdin@{v}"),
+            ]
+        })
+        .map(|i| format!("  import {i};\n"))
+        .collect();
+    let wit = format!(
+        "package test:mixed@0.1.0;\nworld mixed {{\n{imports}  export api: interface {{ go: func(); }}\n}}\n"
+    );
+    let pkg = resolve.push_str("mixed.wit", &wit).unwrap();
+    let world = resolve.select_world(&[pkg], None).unwrap();
+    let mut module =
+        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    let bytes = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let path = dir.join("mixed.wasm");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The mixed library as the root, with `table` after its `path`; every
+/// version of the streams allowed.
+fn mixed(lib: &std::path::Path, table: &str) -> anyhow::Result<Composed> {
+    let allow = [
+        "wasi:cli/*@0.2",
+        "wasi:io/*@0.2",
+        "wasi:cli/*@0.3",
+        "wasi:cli/*@0.3.0-rc-*",
+    ];
+    let manifest = format!(
+        "[output]\nroot = \"mixed\"\n[allow]\ninterfaces = {allow:?}\n[components.mixed]\npath = {:?}\n{table}\n",
+        lib.display().to_string()
+    );
+    let path = lib.with_file_name("airlock.toml");
+    let manifest = Manifest::parse(&manifest, &path)?;
+    compose(&CompositionSpec::from_manifest(&manifest, &path)?)
+}
+
+#[test]
+fn each_wasi_version_gets_its_own_interposer_and_the_pre_release_is_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = mixed_library(dir.path());
+    // A wider grant beside the keys: the pre-release, which neither
+    // interposer serves, must not get the host's streams through it.
+    let table = "stdout = \"discard\"\nstdin = { fixed = \"x\" }\ngrant = [\"wasi:cli/*\"]";
+    let out = mixed(&lib, table).unwrap();
+    let text = out.report.to_text();
+    // The library's own section of the audit.
+    let audit = text
+        .split("component `mixed`\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("{text}"));
+    for (import, to) in [
+        ("wasi:cli/stdout@0.2.12", "mixed.stdio"),
+        ("wasi:cli/stdin@0.2.12", "mixed.stdio"),
+        ("wasi:cli/stdout@0.3.0", "mixed.stdio3"),
+        ("wasi:cli/stdin@0.3.0", "mixed.stdio3"),
+    ] {
+        let line = audit
+            .lines()
+            .find(|l| l.trim_start().starts_with(import))
+            .unwrap_or_else(|| panic!("{import}: {audit}"));
+        assert!(line.ends_with(&format!("linked to `{to}`")), "{line}");
+    }
+    for rc in [
+        format!("wasi:cli/stdout@{RC}"),
+        format!("wasi:cli/stdin@{RC}"),
+    ] {
+        let line = audit
+            .lines()
+            .find(|l| l.trim_start().starts_with(&rc))
+            .unwrap_or_else(|| panic!("{rc}: {audit}"));
+        assert!(line.contains("denied (explicitly)"), "{line}");
+    }
+    assert!(
+        text.contains("mixed: stdout discard, stderr allow, stdin fixed (1 bytes)"),
+        "{text}"
+    );
+    assert!(!text.contains("(unused"), "{text}");
+    // Nothing of the host's stdout or stdin, at any version.
+    let names = imports(&out);
+    assert!(
+        !names
+            .iter()
+            .any(|i| i.starts_with("wasi:cli/stdout") || i.starts_with("wasi:cli/stdin")),
+        "{names:?}"
+    );
+
+    // Control: the same grant without the keys hands every version the
+    // host's streams, the pre-release included.
+    let out = mixed(&lib, "grant = [\"wasi:cli/*\"]").unwrap();
+    let names = imports(&out);
+    for v in ["0.2.12", "0.3.0", RC] {
+        assert!(
+            names.contains(&format!("wasi:cli/stdout@{v}")),
+            "{v}: {names:?}"
+        );
+    }
+}
