@@ -4,9 +4,10 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 components := "-p stats -p text -p markdown -p digest@0.1.0 -p telemetry -p app -p escape -p stdio-probe -p net-probe -p fs-probe"
-# The test probes that use component-model async (wit-bindgen's `async` feature):
-# the async suite's probe and vault, and a WASI 0.3 command. Built apart (`build-async-probes`).
-async_probes := "-p async-probe -p async-vault -p p3-command"
+# The crates that use component-model async (wit-bindgen's `async` feature): the
+# async suite's probe and vault, a WASI 0.3 command, the 0.3 slices' probes, and
+# the interposers that need `async` (`async_interposer_kinds`). Built apart (`build-async-probes`).
+async_probes := "-p async-probe -p async-vault -p p3-command -p p3-slice-probe -p p3-stdio-probe -p interpose-http3 -p interpose-stdio3 -p interpose-stdio3pump"
 component_dir := "target/wasm32-wasip2/component"
 # The Python tools (componentize-py, wasmtime, pytest; requirements.txt).
 venv := "target/venv"
@@ -66,16 +67,20 @@ test-python: compose-libraries
 
 # The interposers airlock builds into its outputs (attenuated capabilities; see composer/crates/airlock-core/src/attenuate),
 # by kind: crate `interpose-KIND` is checked in as composer/interposers/KIND.wasm.
-interposer_kinds := "env clock stdio http sockets files embed"
+interposer_kinds := "env clock stdio http sockets files embed env3"
+# The interposers built with wit-bindgen's `async` feature (WASI 0.3's streams and
+# `async func`s): in the async probes' cargo invocation (`build-async-probes`), never
+# with the others (cargo would turn the feature on for all and change their bytes).
+async_interposer_kinds := "http3 stdio3 stdio3pump"
 
 # Rebuild the prebuilt interposer components under composer/interposers/ (the composer
 # embeds them; `interposers_are_fresh` in `just test` fails when they are stale), packed by
 # composer/interposers/pack.mjs: Binaryen's `wasm-opt -Oz` (pinned in package-lock.json) on
 # their core modules, custom sections dropped.
 [doc("Rebuild the prebuilt interposer components under composer/interposers/.")]
-interposers: setup setup-js
+interposers: setup setup-js build-async-probes
     cargo build --profile component --target wasm32-wasip2 $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
-    node composer/interposers/pack.mjs $(for k in {{ interposer_kinds }}; do printf -- '{{ component_dir }}/interpose_%s.wasm composer/interposers/%s.wasm ' $k $k; done)
+    node composer/interposers/pack.mjs $(for k in {{ interposer_kinds }} {{ async_interposer_kinds }}; do printf -- '{{ component_dir }}/interpose_%s.wasm composer/interposers/%s.wasm ' $k $k; done)
 
 # Build the library components (wasm32-wasip2, small release profile); the async probes first, apart.
 build-components: setup build-async-probes

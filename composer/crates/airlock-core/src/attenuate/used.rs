@@ -51,11 +51,27 @@ pub fn keep_used<'a>(
         .filter(|i| i.builtin.is_some())
         .flat_map(|i| i.slices.clone())
         .collect();
+    // A stdio slice also grants and denies streams directly (all of them on
+    // WASI 0.3, see `stdio`): in force whenever the library imports a stream.
+    let imports_stdio = |instance: &str| {
+        libraries.get(instance).is_some_and(|read| {
+            read.decoded().imports.iter().any(|i| {
+                InterfaceName::parse(&i.name).is_some_and(|n| {
+                    n.is_wasi()
+                        && n.package == "cli"
+                        && ["stdin", "stdout", "stderr"].contains(&n.interface.as_str())
+                })
+            })
+        })
+    };
     for interposer in gone {
         for inst in &mut kept.instances {
             inst.wire.retain(|(_, target)| *target != interposer.name);
+            let direct = imports_stdio(&inst.name);
             for slice in inst.slices.iter_mut() {
-                if interposer.slices.contains(slice) && !still_served.contains(slice) {
+                let in_force = still_served.contains(slice)
+                    || (matches!(slice, crate::attenuate::Slice::Stdio(_)) && direct);
+                if interposer.slices.contains(slice) && !in_force {
                     *slice = slice.clone().unused();
                 }
             }
