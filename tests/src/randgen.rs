@@ -8,6 +8,16 @@
 //! WASI interfaces; and a random policy (allow-list, grants, explicit denials).
 //! Everything comes from a seeded xorshift generator, so a seed reproduces a case.
 //!
+//! A configurable share of the functions are `async func` and of the
+//! parameter and result types are `stream<T>`, `future<T>` (also bare
+//! `stream`, `future`, and WASI 0.3's `tuple<stream<T>, future<result<_, E>>>`),
+//! some inside records, variants, lists and aliases ([`Shares`]:
+//! `AIRLOCK_GEN_ASYNC`, `AIRLOCK_GEN_STREAMS`, percent; zero gives the cases of
+//! before, as these draws come from a generator of their own). Components
+//! holding them are built with the sync ABI, the async callback ABI or the
+//! stackful one ([`Abi`]); such interfaces are linked, denied, granted and
+//! exported like any other, and the kinds of a case say which happened.
+//!
 //! On top of that the generator is adversarial (see [`adversarial`]): components
 //! that declare their own, forged WASI packages (a `wall-clock` that `use`s a
 //! type of `wasi:cli/environment`, a `wasi:io/streams` with extra functions, a
@@ -193,6 +203,13 @@ pub struct GenInterface {
     pub types: Vec<String>,
     /// Resources it defines.
     pub resources: Vec<String>,
+    /// Its async features ([`ASYNC_FUNC`], [`STREAM`], [`FUTURE`]): in its
+    /// functions and types, and in the types it `use`s and names.
+    pub features: BTreeSet<&'static str>,
+    /// The async features of each of its named types that has any.
+    pub type_features: BTreeMap<String, BTreeSet<&'static str>>,
+    /// Its named types that are `char` (no `stream` of them).
+    pub char_types: BTreeSet<String>,
 }
 
 /// One generated component: a world over the pool and WASI.
@@ -219,10 +236,42 @@ pub struct GenComponent {
     pub extra_exports: BTreeSet<String>,
     /// World-level function imports (`import f0: func();`).
     pub bare_funcs: usize,
+    /// Its bare function imports are `async func`.
+    pub async_bare: bool,
+    /// Its `run` export (when it exports no pool interface) is `async func`.
+    pub async_run: bool,
+    /// The ABI its core module lifts and lowers async functions with.
+    pub abi: Abi,
     /// Allowed patterns granted to this instance.
     pub grant: Vec<String>,
     /// Explicit denials.
     pub deny: Vec<String>,
+}
+
+/// How a generated component's core module lifts and lowers `async func`s
+/// (wit-component's dummy module; sync functions use the sync ABI always).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Abi {
+    /// The standard mangling, sync ABI for all (an `async func` lifted and
+    /// lowered synchronously).
+    #[default]
+    Sync,
+    /// The async ABI with a callback (`[async-lift]`, `[callback]`,
+    /// `[async-lower]`, `task.return`, stream and future intrinsics).
+    Callback,
+    /// The stackful async ABI (`[async-lift-stackful]`).
+    Stackful,
+}
+
+impl Abi {
+    fn mangling(self) -> wit_parser::ManglingAndAbi {
+        use wit_parser::{LiftLowerAbi, ManglingAndAbi};
+        match self {
+            Abi::Sync => ManglingAndAbi::Standard32,
+            Abi::Callback => ManglingAndAbi::Legacy(LiftLowerAbi::AsyncCallback),
+            Abi::Stackful => ManglingAndAbi::Legacy(LiftLowerAbi::AsyncStackful),
+        }
+    }
 }
 
 /// A WIT package a component declares itself.
@@ -267,21 +316,100 @@ pub struct Case {
     pub kinds: BTreeSet<&'static str>,
 }
 
+/// How much of a case is async (percentages): a configurable share, drawn
+/// from a generator of its own (see [`generate_with`]), so that the rest of a
+/// case is the same whatever the shares (zero gives the cases of before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shares {
+    /// Of the generated functions (free functions, methods, static functions,
+    /// a world's bare imports and `run`), those that are `async func`.
+    pub async_funcs: u64,
+    /// Of the parameter and result types, those that become a `stream<T>` or
+    /// `future<T>` of the type drawn (or a bare `stream`, `future`, or WASI
+    /// 0.3's `tuple<stream<T>, future<result<_, E>>>`); a quarter of that inside
+    /// other types (records, variants, lists, options, payloads, aliases).
+    pub transmit: u64,
+}
+
+impl Shares {
+    /// The shares `generate` uses by default.
+    pub const DEFAULT: Shares = Shares {
+        async_funcs: 20,
+        transmit: 12,
+    };
+
+    /// No async function, stream or future: the cases of before.
+    pub const NONE: Shares = Shares {
+        async_funcs: 0,
+        transmit: 0,
+    };
+
+    /// `AIRLOCK_GEN_ASYNC` and `AIRLOCK_GEN_STREAMS` (percent), else the defaults.
+    pub fn from_env() -> Self {
+        let percent = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .map_or(default, |v| v.min(100))
+        };
+        Shares {
+            async_funcs: percent("AIRLOCK_GEN_ASYNC", Self::DEFAULT.async_funcs),
+            transmit: percent("AIRLOCK_GEN_STREAMS", Self::DEFAULT.transmit),
+        }
+    }
+}
+
+/// Async features of generated WIT (kinds of a case, see [`Case::kinds`]).
+const ASYNC_FUNC: &str = "async-func";
+const STREAM: &str = "stream";
+const FUTURE: &str = "future";
+
 struct TypeGen<'a> {
     rng: &'a mut Rng,
+    /// Draws of async functions, streams and futures.
+    side: &'a mut Rng,
+    shares: Shares,
     /// Named data types in scope (local and `use`d).
     named: Vec<String>,
     /// Resources in scope (local and `use`d).
     resources: Vec<String>,
+    /// The async features of each named type in scope that has any.
+    carried: BTreeMap<String, BTreeSet<&'static str>>,
+    /// The async features met since the last [`TypeGen::take`].
+    met: BTreeSet<&'static str>,
+    /// Named types in scope that are `char` (`type t = char`).
+    chars: BTreeSet<String>,
 }
 
 impl TypeGen<'_> {
-    /// A data type (no handles) of at most `depth` nesting.
+    /// True when `ty` is `char` or a name of it.
+    fn is_char(&self, ty: &str) -> bool {
+        ty == "char" || self.chars.contains(ty)
+    }
+
+    /// The async features met since the last call.
+    fn take(&mut self) -> BTreeSet<&'static str> {
+        std::mem::take(&mut self.met)
+    }
+
+    /// A data type (no handles but streams and futures) of at most `depth` nesting.
     fn data(&mut self, depth: u32) -> String {
+        let ty = self.data_plain(depth);
+        if self.side.chance(self.shares.transmit / 4) {
+            return self.transmit(ty, false);
+        }
+        ty
+    }
+
+    fn data_plain(&mut self, depth: u32) -> String {
         let leaf = depth == 0 || self.rng.chance(35);
         if leaf {
             if !self.named.is_empty() && self.rng.chance(35) {
-                return self.rng.pick(&self.named).clone();
+                let t = self.rng.pick(&self.named).clone();
+                if let Some(features) = self.carried.get(&t) {
+                    self.met.extend(features.iter().copied());
+                }
+                return t;
             }
             return (*self.rng.pick(PRIMITIVES)).to_string();
         }
@@ -305,8 +433,52 @@ impl TypeGen<'_> {
         }
     }
 
-    /// A parameter type: data, or a handle (`borrow<r>`, `r`).
+    /// A stream or future of `payload` (never a `borrow`; a future of a
+    /// result of it), or one without a payload; `top`: a parameter or result,
+    /// which may also be WASI 0.3's pair of a stream and a future of its
+    /// outcome (which a denial under user rules answers with an ended stream
+    /// and a future of `err`).
+    fn transmit(&mut self, payload: String, top: bool) -> String {
+        // Component types have no `stream<char>` (yet): a stream of bytes.
+        let stream_payload = match self.is_char(&payload) {
+            true => "u8".to_string(),
+            false => payload.clone(),
+        };
+        let ty = match self.side.below(if top { 8 } else { 7 }) {
+            0..=2 => format!("stream<{stream_payload}>"),
+            3 | 4 => format!("future<{payload}>"),
+            // What user rules deny through: a future of a result.
+            5 => {
+                let error = *self.side.pick(&["string", "u32", "list<string>"]);
+                format!("future<result<{payload}, {error}>>")
+            }
+            6 if self.side.chance(50) => "stream".to_string(),
+            6 => "future".to_string(),
+            _ => {
+                self.met.insert(STREAM);
+                let error = *self.side.pick(&["string", "u32", "list<string>"]);
+                format!("tuple<stream<{stream_payload}>, future<result<_, {error}>>>")
+            }
+        };
+        self.met.insert(if ty.starts_with("stream") {
+            STREAM
+        } else {
+            FUTURE
+        });
+        ty
+    }
+
+    /// A parameter type: data, or a handle (`borrow<r>`, `r`); sometimes a
+    /// stream or future of either (not of a borrow).
     fn param(&mut self) -> String {
+        let ty = self.param_plain();
+        if !ty.starts_with("borrow<") && self.side.chance(self.shares.transmit) {
+            return self.transmit(ty, true);
+        }
+        ty
+    }
+
+    fn param_plain(&mut self) -> String {
         if !self.resources.is_empty() && self.rng.chance(25) {
             let r = self.rng.pick(&self.resources).clone();
             return if self.rng.chance(50) {
@@ -318,8 +490,17 @@ impl TypeGen<'_> {
         self.data(3)
     }
 
-    /// A result type: data, or an owned handle, possibly in an option, list or result.
+    /// A result type: data, or an owned handle, possibly in an option, list or
+    /// result; sometimes a stream or future of that.
     fn result(&mut self) -> String {
+        let ty = self.result_plain();
+        if self.side.chance(self.shares.transmit) {
+            return self.transmit(ty, true);
+        }
+        ty
+    }
+
+    fn result_plain(&mut self) -> String {
         if !self.resources.is_empty() && self.rng.chance(25) {
             let r = self.rng.pick(&self.resources).clone();
             return match self.rng.below(4) {
@@ -332,6 +513,7 @@ impl TypeGen<'_> {
         self.data(3)
     }
 
+    /// A function type (`func(..) -> ..`), `async` for a share of them.
     fn signature(&mut self, max_params: usize) -> String {
         let n = self.rng.below(max_params + 1);
         let params: Vec<String> = (0..n).map(|i| format!("p{i}: {}", self.param())).collect();
@@ -339,17 +521,31 @@ impl TypeGen<'_> {
         if self.rng.chance(75) {
             let _ = write!(s, " -> {}", self.result());
         }
+        if self.side.chance(self.shares.async_funcs) {
+            self.met.insert(ASYNC_FUNC);
+            s.insert_str(0, "async ");
+        }
         s
     }
 }
 
-/// Generates the case for `seed`.
+/// Generates the case for `seed`, with the async shares of the environment
+/// ([`Shares::from_env`]).
 pub fn generate(seed: u64) -> Case {
+    generate_with(seed, Shares::from_env())
+}
+
+/// Generates the case for `seed` with `shares` of async functions, streams
+/// and futures. Their draws come from a generator of their own: the pool,
+/// components, policy and adversarial kinds are those of [`Shares::NONE`],
+/// with some functions made `async` and some types made streams or futures.
+pub fn generate_with(seed: u64, shares: Shares) -> Case {
     let mut rng = Rng::new(seed);
+    let mut side = Rng::new(seed ^ 0xA5C0_5EED_0000_0000);
     let n_ifaces = 1 + rng.below(6);
     let mut pool: Vec<GenInterface> = Vec::new();
     for k in 0..n_ifaces {
-        let iface = gen_interface(&mut rng, k, &pool);
+        let iface = gen_interface(&mut rng, &mut side, shares, k, &pool);
         pool.push(iface);
     }
 
@@ -458,7 +654,134 @@ pub fn generate(seed: u64) -> Case {
         ..Case::default()
     };
     adversarial(&mut rng, &mut case);
+    asynchronous(&mut side, shares, &mut case);
     case
+}
+
+/// Async functions in the worlds themselves (bare imports, `run`), the ABI
+/// of each component, and the async kinds of the case: which of
+/// [`ASYNC_FUNC`], [`STREAM`], [`FUTURE`] its components' interfaces hold;
+/// where interfaces holding them go (`async-linked`: one component imports
+/// what another exports; `async-denied`: imported, exported by none, denied
+/// by the importer; `async-granted`: likewise, not denied, granted and
+/// allowed; `async-exported`: the root exports it, so the output does); and
+/// which async ABIs build the components (`abi-callback`, `abi-stackful`).
+fn asynchronous(side: &mut Rng, shares: Shares, case: &mut Case) {
+    let features = |case: &Case, k: usize| -> BTreeSet<&'static str> {
+        let mut out = case.pool[k].features.clone();
+        for d in closure(&case.pool, k) {
+            out.extend(case.pool[d].features.iter().copied());
+        }
+        out
+    };
+    for c in 0..case.components.len() {
+        let comp = &mut case.components[c];
+        comp.async_bare = comp.bare_funcs > 0 && side.chance(shares.async_funcs);
+        comp.async_run = comp.exports.is_empty() && side.chance(shares.async_funcs);
+        let comp = &case.components[c];
+        let mut held: BTreeSet<&'static str> = comp
+            .imports
+            .iter()
+            .chain(&comp.exports)
+            .flat_map(|k| features(case, *k))
+            .collect();
+        if comp.async_bare || comp.async_run {
+            held.insert(ASYNC_FUNC);
+        }
+        // Components without async functions, streams or futures keep the
+        // sync ABI (and the bytes of before).
+        let abi = if held.is_empty() {
+            Abi::Sync
+        } else {
+            match side.below(10) {
+                0..=3 => Abi::Sync,
+                4..=7 => Abi::Callback,
+                _ => Abi::Stackful,
+            }
+        };
+        case.components[c].abi = abi;
+        case.kinds.extend(held);
+        match abi {
+            Abi::Sync => {}
+            Abi::Callback => {
+                case.kinds.insert("abi-callback");
+            }
+            Abi::Stackful => {
+                case.kinds.insert("abi-stackful");
+            }
+        }
+    }
+    // An import of such an interface that no other component exports and
+    // its importer does not deny: sometimes granted (and allowed), so the
+    // output imports it from the host.
+    for c in 0..case.components.len() {
+        let comp = &case.components[c];
+        let deny = PatternSet::parse(&comp.deny).ok();
+        let wanted: Vec<String> = comp
+            .imports
+            .iter()
+            .filter(|&&k| {
+                !features(case, k).is_empty()
+                    && !case
+                        .components
+                        .iter()
+                        .enumerate()
+                        .any(|(o, other)| o != c && other.exports.contains(&k))
+            })
+            .map(|k| format!("gen:lib/{}", case.pool[*k].name))
+            .filter(|name| {
+                let parsed = InterfaceName::parse(&format!("{name}@0.1.0"));
+                !deny
+                    .as_ref()
+                    .zip(parsed.as_ref())
+                    .is_some_and(|(d, n)| d.matches(n))
+            })
+            .collect();
+        for name in wanted {
+            if side.chance(35) {
+                case.components[c].grant.push(name.clone());
+                case.allow.push(name);
+            }
+        }
+    }
+    let allow = PatternSet::parse(&case.allow).ok();
+    for (c, comp) in case.components.iter().enumerate() {
+        let grant = PatternSet::parse(&comp.grant).ok();
+        let deny = PatternSet::parse(&comp.deny).ok();
+        for &k in &comp.imports {
+            if features(case, k).is_empty() {
+                continue;
+            }
+            let exported = case
+                .components
+                .iter()
+                .enumerate()
+                .any(|(o, other)| o != c && other.exports.contains(&k));
+            let name = InterfaceName::parse(&format!("gen:lib/{}@0.1.0", case.pool[k].name));
+            let matches = |set: &Option<PatternSet>| {
+                set.as_ref()
+                    .zip(name.as_ref())
+                    .is_some_and(|(s, n)| s.matches(n))
+            };
+            let kind = if exported {
+                "async-linked"
+            } else if matches(&deny) {
+                "async-denied"
+            } else if matches(&grant) && matches(&allow) {
+                "async-granted"
+            } else {
+                continue;
+            };
+            case.kinds.insert(kind);
+        }
+    }
+    if case.components[0]
+        .exports
+        .iter()
+        .any(|k| !features(case, *k).is_empty())
+    {
+        case.kinds.insert("async-exported");
+    }
 }
 
 /// A pattern from [`PATTERNS`]; one that names none of the `named` interfaces
@@ -1079,7 +1402,13 @@ fn twin(rng: &mut Rng, case: &mut Case) {
     case.kinds.insert("twin");
 }
 
-fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface {
+fn gen_interface(
+    rng: &mut Rng,
+    side: &mut Rng,
+    shares: Shares,
+    k: usize,
+    pool: &[GenInterface],
+) -> GenInterface {
     let mut iface = GenInterface {
         name: format!("i{k}"),
         ..GenInterface::default()
@@ -1087,6 +1416,8 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
     let mut body = String::new();
     let mut named = Vec::new();
     let mut resources = Vec::new();
+    let mut carried = BTreeMap::new();
+    let mut chars = BTreeSet::new();
     // `use` of earlier pool interfaces and of WASI.
     for (j, other) in pool.iter().enumerate() {
         if rng.chance(30) {
@@ -1106,6 +1437,12 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
                 if other.resources.contains(t) {
                     resources.push(alias);
                 } else {
+                    if other.char_types.contains(t) {
+                        chars.insert(alias.clone());
+                    }
+                    if let Some(f) = other.type_features.get(t) {
+                        carried.insert(alias.clone(), f.clone());
+                    }
                     named.push(alias);
                 }
             }
@@ -1126,12 +1463,18 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
 
     let mut g = TypeGen {
         rng,
+        side,
+        shares,
         named,
         resources,
+        carried,
+        met: BTreeSet::new(),
+        chars,
     };
     let n_types = g.rng.below(5);
     for t in 0..n_types {
         let name = format!("t{k}x{t}");
+        iface.features.extend(g.take());
         match g.rng.below(6) {
             0 => {
                 let n = 1 + g.rng.below(4);
@@ -1162,7 +1505,12 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
                 let _ = writeln!(body, "  flags {name} {{ {} }}", flags.join(", "));
             }
             4 => {
-                let _ = writeln!(body, "  type {name} = {};", g.data(2));
+                let ty = g.data(2);
+                if g.is_char(&ty) {
+                    g.chars.insert(name.clone());
+                    iface.char_types.insert(name.clone());
+                }
+                let _ = writeln!(body, "  type {name} = {ty};");
             }
             _ => {
                 // A resource: declared first so its own methods may name it.
@@ -1189,6 +1537,12 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
                 continue;
             }
         }
+        let features = g.take();
+        if !features.is_empty() {
+            g.carried.insert(name.clone(), features.clone());
+            iface.type_features.insert(name.clone(), features.clone());
+            iface.features.extend(features);
+        }
         g.named.push(name.clone());
         iface.types.push(name);
     }
@@ -1196,6 +1550,7 @@ fn gen_interface(rng: &mut Rng, k: usize, pool: &[GenInterface]) -> GenInterface
     for f in 0..n_funcs {
         let _ = writeln!(body, "  fn{f}: {};", g.signature(4));
     }
+    iface.features.extend(g.take());
     iface.body = body;
     iface
 }
@@ -1228,8 +1583,13 @@ impl Case {
         for w in comp.wasi.iter().chain(&comp.extra_imports) {
             let _ = writeln!(s, "  import {w};");
         }
+        let bare = if comp.async_bare {
+            "async func"
+        } else {
+            "func"
+        };
         for f in 0..comp.bare_funcs {
-            let _ = writeln!(s, "  import bare{f}: func(x: u32) -> string;");
+            let _ = writeln!(s, "  import bare{f}: {bare}(x: u32) -> string;");
         }
         for k in &comp.exports {
             let _ = writeln!(s, "  export gen:lib/{}@0.1.0;", self.pool[*k].name);
@@ -1238,7 +1598,8 @@ impl Case {
             let _ = writeln!(s, "  export {w};");
         }
         if comp.exports.is_empty() {
-            s.push_str("  export run: func() -> u32;\n");
+            let run = if comp.async_run { "async func" } else { "func" };
+            let _ = writeln!(s, "  export run: {run}() -> u32;");
         }
         s.push_str("}\n\n");
         // Only the pool interfaces it names: the others may `use` WASI
@@ -1246,6 +1607,15 @@ impl Case {
         let used: BTreeSet<usize> = comp.imports.union(&comp.exports).copied().collect();
         s.push_str(&self.pool_wit_of(&used));
         s
+    }
+
+    /// Builds component `c` (see [`Case::component_packages`] for `real`).
+    pub fn build(&self, c: usize, real: &[(String, String)]) -> Result<Vec<u8>> {
+        build_component(
+            &self.component_packages(c, real),
+            &self.component_wit(c),
+            self.components[c].abi,
+        )
     }
 
     /// A readable dump of the case, for failure messages.
@@ -1257,8 +1627,8 @@ impl Case {
         for (i, c) in self.components.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "component {}: grant {:?} deny {:?}",
-                c.name, c.grant, c.deny
+                "component {}: grant {:?} deny {:?} abi {:?}",
+                c.name, c.grant, c.deny, c.abi
             );
             for p in &c.packages {
                 let _ = writeln!(s, "// its own package `{}`:\n{}", p.name, p.text);
@@ -1312,6 +1682,12 @@ pub enum Outcome {
         reached: usize,
         /// Of those, the ones permitted as type dependencies (functions checked).
         dependencies: usize,
+        /// Denied functions (per the composer's audit) whose stub answers
+        /// with a stream that has already ended (alone or in a tuple).
+        ended_streams: usize,
+        /// Denied functions whose stub answers with a future that resolves
+        /// at once (alone or in a tuple).
+        resolved_futures: usize,
     },
 }
 
@@ -1328,7 +1704,8 @@ pub fn build_spec(case: &Case, dir: &Path, wasi_deps: &Path) -> Result<Compositi
     let real = real_wasi(wasi_deps)?;
     let mut paths = Vec::new();
     for (i, comp) in case.components.iter().enumerate() {
-        let bytes = build_component(&case.component_packages(i, &real), &case.component_wit(i))
+        let bytes = case
+            .build(i, &real)
             .with_context(|| format!("generator bug: building `{}`", comp.name))?;
         let path = dir.join(format!("{}.wasm", comp.name));
         std::fs::write(&path, bytes)?;
@@ -1380,11 +1757,12 @@ pub fn real_wasi(wasi_deps: &Path) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Builds a component (wit-component's dummy module) for the single world of
-/// `wit`, after pushing `packages` (whole WIT files, in dependency order) into
-/// the resolve: like `airlock_core::testkit::component_from_wit`, with any packages,
-/// forged WASI ones included.
-pub fn build_component(packages: &[String], wit: &str) -> Result<Vec<u8>> {
+/// Builds a component (wit-component's dummy module, with `abi` for async
+/// functions) for the single world of `wit`, after pushing `packages` (whole
+/// WIT files, in dependency order) into the resolve: like
+/// `airlock_core::testkit::component_from_wit`, with any packages, forged WASI
+/// ones included.
+pub fn build_component(packages: &[String], wit: &str, abi: Abi) -> Result<Vec<u8>> {
     let mut resolve = wit_parser::Resolve::default();
     for (i, text) in packages.iter().enumerate() {
         resolve
@@ -1393,8 +1771,7 @@ pub fn build_component(packages: &[String], wit: &str) -> Result<Vec<u8>> {
     }
     let pkg = resolve.push_str("case.wit", wit)?;
     let world = resolve.select_world(&[pkg], None)?;
-    let mut module =
-        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+    let mut module = wit_component::dummy_module(&resolve, world, abi.mangling());
     wit_component::embed_component_metadata(
         &mut module,
         &resolve,
@@ -1436,6 +1813,20 @@ pub fn check_spec(
         Ok(Err(e)) => return Ok(Outcome::Refused(e.to_string())),
         Ok(Ok(c)) => c,
     };
+    let behaviours: Vec<&String> = composed
+        .report
+        .plan
+        .instances
+        .iter()
+        .flat_map(|i| &i.imports)
+        .filter_map(|import| match &import.fate {
+            airlock_core::plan::Fate::Denied { functions, .. } => Some(functions.values()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let count = |what: &str| behaviours.iter().filter(|b| b.contains(what)).count();
+    let (ended_streams, resolved_futures) = (count("ended stream"), count("future"));
     let bytes = composed.bytes;
     let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
@@ -1466,6 +1857,8 @@ pub fn check_spec(
         imports: imports.len(),
         reached,
         dependencies,
+        ended_streams,
+        resolved_futures,
     })
 }
 

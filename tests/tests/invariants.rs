@@ -6,7 +6,9 @@
 //! by `airlock_core::reach`, checked against WASI's WIT). Never a panic.
 //!
 //! Bounded here; `just fuzz` runs many more:
-//! `AIRLOCK_GEN_CASES` (default 150) cases from seed `AIRLOCK_GEN_SEED` (default 1).
+//! `AIRLOCK_GEN_CASES` (default 150) cases from seed `AIRLOCK_GEN_SEED` (default 1);
+//! `AIRLOCK_GEN_ASYNC` and `AIRLOCK_GEN_STREAMS` set the shares (percent) of
+//! async functions and of stream and future types (see `randgen::Shares`).
 
 use airlock_tests::randgen::{self, Outcome};
 use std::collections::BTreeMap;
@@ -25,6 +27,8 @@ fn random_compositions_never_leak() {
     let deps = randgen::wasi_deps();
     let (mut composed, mut refused, mut imports) = (0u64, 0u64, 0usize);
     let (mut reached, mut dependencies) = (0usize, 0usize);
+    // Denied functions whose stubs answer with ended streams, resolved futures.
+    let (mut ended_streams, mut resolved_futures) = (0usize, 0usize);
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
     // Kinds of policy problems (a refused case may have several).
     let mut problems: BTreeMap<String, u64> = BTreeMap::new();
@@ -52,11 +56,18 @@ fn random_compositions_never_leak() {
                 imports: n,
                 reached: r,
                 dependencies: d,
+                ended_streams: s,
+                resolved_futures: f,
             }) => {
+                if std::env::var_os("AIRLOCK_GEN_VERBOSE").is_some() {
+                    eprintln!("seed {seed} {:?}: composed", case.kinds);
+                }
                 composed += 1;
                 imports += n;
                 reached += r;
                 dependencies += d;
+                ended_streams += s;
+                resolved_futures += f;
             }
             Ok(Outcome::Refused(message)) => {
                 refused += 1;
@@ -107,6 +118,9 @@ fn random_compositions_never_leak() {
         first + cases,
         start.elapsed(),
         failures.len()
+    );
+    eprintln!(
+        "  denied functions answering with an ended stream: {ended_streams}, with a future resolved at once: {resolved_futures}"
     );
     for (reason, n) in &reasons {
         eprintln!("  refused {n:>4}: {reason} ...");
@@ -243,7 +257,9 @@ fn reach_check_catches_ungranted_reach() {
     panic!("only {tried} of the first cases compose with host imports");
 }
 
-/// Prints one case (`AIRLOCK_GEN_SHOW=SEED`), for debugging.
+/// Prints one case (`AIRLOCK_GEN_SHOW=SEED`) and, when it composes, the
+/// composer's audit of it, for debugging; with `AIRLOCK_GEN_KEEP=DIR`, its
+/// components and output (`out.wasm`) stay in DIR.
 #[test]
 fn show_case() {
     if let Some(seed) = std::env::var("AIRLOCK_GEN_SHOW")
@@ -251,9 +267,18 @@ fn show_case() {
         .and_then(|s| s.parse().ok())
     {
         let case = randgen::generate(seed);
-        let dir = tempfile::tempdir().unwrap();
-        let outcome = randgen::check_case(&case, dir.path(), &randgen::wasi_deps());
+        let temp = tempfile::tempdir().unwrap();
+        let dir = std::env::var_os("AIRLOCK_GEN_KEEP")
+            .map_or_else(|| temp.path().to_path_buf(), std::path::PathBuf::from);
+        std::fs::create_dir_all(&dir).unwrap();
+        let deps = randgen::wasi_deps();
+        let outcome = randgen::check_case(&case, &dir, &deps);
         eprintln!("{}\n{outcome:?}", case.describe());
+        let spec = randgen::build_spec(&case, &dir, &deps).unwrap();
+        if let Ok(composed) = airlock_core::pipeline::compose(&spec) {
+            eprintln!("{}", composed.report.to_text());
+            std::fs::write(dir.join("out.wasm"), composed.bytes).unwrap();
+        }
     }
 }
 
@@ -273,9 +298,7 @@ fn dump_seed_corpus() {
     for seed in 1..40u64 {
         let case = randgen::generate(seed);
         let real = randgen::real_wasi(&randgen::wasi_deps()).unwrap();
-        let bytes =
-            randgen::build_component(&case.component_packages(0, &real), &case.component_wit(0))
-                .unwrap();
+        let bytes = case.build(0, &real).unwrap();
         if bytes.len() > 12_000 {
             continue;
         }
