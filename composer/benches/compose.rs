@@ -8,14 +8,20 @@
 mod harness;
 
 use anyhow::Result;
-use harness::{Args, ExampleApp, Table, compose, example_spec, median, ms, ratio, run_measured};
+use harness::{
+    Args, ExampleApp, Table, component_path, compose, example_spec, median, ms, ratio, run_measured,
+};
 use serde_json::json;
 use std::time::Instant;
 
 fn main() -> Result<()> {
     harness::main(
         "compose",
-        &[("compose", compose_vs_wac), ("verify", verification_share)],
+        &[
+            ("compose", compose_vs_wac),
+            ("compose", p3_vs_wac),
+            ("verify", verification_share),
+        ],
     )
 }
 
@@ -68,6 +74,56 @@ fn compose_vs_wac(args: &Args, table: &mut Table) -> Result<()> {
         format!("{} MiB", ma / 1024),
         ratio(ma as f64, mw as f64, "wac plug"),
         json!({"airlock_kib": ma, "airlock_cached_kib": mc, "wac_kib": mw}),
+    );
+    Ok(())
+}
+
+/// A WASI 0.3 example against `wac plug` on the same inputs: the async
+/// probe (every WASI 0.3 entry point that yields authority, async functions,
+/// streams and futures) plugged with the async vault. airlock denies all of
+/// WASI 0.3 inside (deny by default, `--no-cache`); wac links the vault and
+/// leaves WASI to the host.
+fn p3_vs_wac(args: &Args, table: &mut Table) -> Result<()> {
+    let work = args.work();
+    std::fs::create_dir_all(&work)?;
+    let (probe, vault) = (component_path("async_probe"), component_path("async_vault"));
+    let mut airlock = std::process::Command::new(&args.airlock);
+    airlock
+        .arg("compose")
+        .arg(&probe)
+        .arg("--plug")
+        .arg(&vault)
+        .arg("--no-cache")
+        .arg("-o")
+        .arg(work.join("p3-airlock.wasm"));
+    let mut wac = std::process::Command::new(&args.wac);
+    wac.arg("plug")
+        .arg(&probe)
+        .arg("--plug")
+        .arg(&vault)
+        .arg("-o")
+        .arg(work.join("p3-wac.wasm"));
+    run_measured(&mut airlock)?;
+    run_measured(&mut wac)?;
+    let (mut ta, mut tw) = (Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        ta.push(run_measured(&mut airlock)?.0);
+        tw.push(run_measured(&mut wac)?.0);
+    }
+    let (a, w) = (median(ta), median(tw));
+    table.add(
+        "compose",
+        "WASI 0.3 example (async probe + vault), all of WASI 0.3 denied (--no-cache)",
+        ms(a),
+        ratio(a.as_secs_f64(), w.as_secs_f64(), "wac plug"),
+        json!({"airlock_s": a.as_secs_f64(), "wac_s": w.as_secs_f64()}),
+    );
+    table.add(
+        "compose",
+        "same components, `wac plug` 0.12, WASI 0.3 left to the host",
+        ms(w),
+        String::new(),
+        json!({"wac_s": w.as_secs_f64()}),
     );
     Ok(())
 }
