@@ -145,7 +145,7 @@ pub fn plan(spec: &CompositionSpec, decoded: &[&Decoded]) -> Result<Plan, Policy
         wasi_checks::forged_uses(&inst.name, dec, &mut problems);
     }
     type_deps::use_cycles(spec, decoded, &mut problems);
-    type_deps::shared_dependencies(decoded, &instances, &mut problems);
+    type_deps::shared_dependencies(spec, decoded, &instances, &mut problems);
     let carried_exports = type_deps::unnamed_export_types(spec, decoded, &instances, &mut problems);
     type_deps::world_type_exports(spec, decoded, &instances, &mut problems);
     let order = order::topological_order(&instances).unwrap_or_else(|cycle| {

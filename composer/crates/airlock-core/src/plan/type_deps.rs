@@ -116,6 +116,7 @@ fn first_use_cycle(graph: &UseGraph) -> Option<Problem> {
 /// the provider (both from the host, or both from the same component). Denials
 /// are per instance, so a denied dependency on either side cannot be shared.
 pub(super) fn shared_dependencies(
+    spec: &CompositionSpec,
     decoded: &[&Decoded],
     instances: &[InstancePlan],
     problems: &mut BTreeSet<Problem>,
@@ -141,6 +142,24 @@ pub(super) fn shared_dependencies(
                 Some(Fate::Granted { .. } | Fate::GrantedDependency { .. }) => ("", None),
                 _ => continue,
             };
+            if p.is_none() {
+                // From the host: a dependency whose named types (records,
+                // variants, enums, flags, resources) the host's interface
+                // refers to must be the host's too; linked inside, the output
+                // would import it anyway, which only the allow-list may permit.
+                for dep_name in nominal_dependencies(&dec.resolve, *id) {
+                    let allowed =
+                        InterfaceName::parse(&dep_name).is_some_and(|d| spec.allow.matches(&d));
+                    if let (Some(Fate::Linked { .. }), false) = (fate_of(inst, &dep_name), allowed)
+                    {
+                        problems.insert(Problem::HostDependency {
+                            instance: inst.name.clone(),
+                            import: name.clone(),
+                            dependency: dep_name,
+                        });
+                    }
+                }
+            }
             for dep_name in resource_dependencies(&dec.resolve, *id) {
                 let mine = fate_of(inst, &dep_name);
                 let Some(p) = p else {
@@ -242,6 +261,46 @@ fn resource_dependencies(resolve: &Resolve, id: InterfaceId) -> Vec<String> {
     found
 }
 
+/// The names of the other interfaces that own a named type (record,
+/// variant, enum, flags, resource) which the types and functions of `id`
+/// refer to, at any depth.
+fn nominal_dependencies(resolve: &Resolve, id: InterfaceId) -> Vec<String> {
+    let iface = &resolve.interfaces[id];
+    let mut stack: Vec<Type> = iface.types.values().map(|t| Type::Id(*t)).collect();
+    for f in iface.functions.values() {
+        stack.extend(f.params.iter().map(|p| p.ty));
+        stack.extend(f.result);
+    }
+    let mut seen = BTreeSet::new();
+    let mut owners = BTreeSet::new();
+    while let Some(ty) = stack.pop() {
+        let Type::Id(t) = ty else { continue };
+        if !seen.insert(t) {
+            continue;
+        }
+        let def = &resolve.types[t];
+        let nominal = matches!(
+            def.kind,
+            TypeDefKind::Record(_)
+                | TypeDefKind::Variant(_)
+                | TypeDefKind::Enum(_)
+                | TypeDefKind::Flags(_)
+                | TypeDefKind::Resource
+        );
+        if let TypeOwner::Interface(owner) = def.owner
+            && nominal
+            && owner != id
+        {
+            owners.insert(owner);
+        }
+        stack.extend(type_refs(&def.kind));
+    }
+    owners
+        .into_iter()
+        .filter_map(|o| resolve.id_of(o))
+        .collect()
+}
+
 /// The interfaces that own a resource which `id` or one of its (transitive)
 /// `use` dependencies names through a `use`.
 fn resource_owners(resolve: &Resolve, id: InterfaceId) -> BTreeSet<InterfaceId> {
@@ -327,7 +386,19 @@ pub(super) fn unnamed_export_types(
                     _ => false,
                 }
             };
-            match carry(resolve, &missing, &carriable, &internal, &exported) {
+            // The interfaces of the `use`d types themselves go along too:
+            // the output names a nominal type only where it exports it.
+            let mut owners = missing.clone();
+            for t in resolve.interfaces[*id].types.values() {
+                let t = unalias(resolve, *t);
+                if let TypeOwner::Interface(owner) = resolve.types[t].owner
+                    && owner != *id
+                    && internal(TypeOwner::Interface(owner))
+                {
+                    owners.push((Some(owner), String::new()));
+                }
+            }
+            match carry(resolve, &owners, &carriable, &internal, &exported) {
                 Some(names) => {
                     for name in names {
                         let entry = (inst.name.clone(), name);
