@@ -32,10 +32,14 @@ struct Validated {
 }
 
 /// [`validate`], keeping what the validator learned about the top level.
+///
+/// Function bodies are validated as each module ends, not once the whole
+/// component is parsed: a body's validator holds the validator's view of
+/// every type defined so far, and an output with thousands of nested modules
+/// kept thousands of such views alive together (1.2 GiB at 1000 nested
+/// instances, see `composer/benches/patches/FINDINGS.md`, prototype A).
 fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
-    use wasmparser::{
-        FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator, WasmFeatures,
-    };
+    use wasmparser::{Parser, Payload, ValidPayload, Validator, WasmFeatures};
     let features = WasmFeatures::all();
     let mut validator = Validator::new_with_features(features);
     let mut parser = Parser::new(0);
@@ -55,12 +59,46 @@ fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
         match validator.payload(&payload).map_err(|e| e.to_string())? {
             ValidPayload::Func(func, body) => functions.push((func, body)),
             ValidPayload::Parser(_) => depth += 1,
-            ValidPayload::End(types) if depth == 0 => top = Some(types),
-            ValidPayload::End(_) => depth -= 1,
+            ValidPayload::End(types) => {
+                // A module (or component) ended: its bodies, now.
+                validate_bodies(std::mem::take(&mut functions))?;
+                match depth {
+                    0 => top = Some(types),
+                    _ => depth -= 1,
+                }
+            }
             ValidPayload::Ok => {}
         }
     }
     let types = top.ok_or("unexpected end of the component")?;
+    Ok(Validated { types, imports })
+}
+
+/// Bodies below this many are validated on this thread.
+const PARALLEL_BODIES: usize = 64;
+
+/// Validates function bodies: on this thread when there are few, else split
+/// over the machine's cores. The first error, if any.
+fn validate_bodies(
+    mut functions: Vec<(
+        wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+        wasmparser::FunctionBody<'_>,
+    )>,
+) -> Result<(), String> {
+    use wasmparser::FuncValidatorAllocations;
+    let run = |chunk: Vec<_>| {
+        let mut allocs = FuncValidatorAllocations::default();
+        for (func, body) in chunk {
+            let func: wasmparser::FuncToValidate<_> = func;
+            let mut v = func.into_validator(allocs);
+            v.validate(&body).map_err(|e| e.to_string())?;
+            allocs = v.into_allocations();
+        }
+        Ok::<(), String>(())
+    };
+    if functions.len() < PARALLEL_BODIES {
+        return run(functions);
+    }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = functions.len().div_ceil(workers).max(1);
     let mut chunks = Vec::new();
@@ -68,35 +106,20 @@ fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
         let rest = functions.split_off(chunk.min(functions.len()));
         chunks.push(std::mem::replace(&mut functions, rest));
     }
-    let errors: Vec<Option<String>> = std::thread::scope(|scope| {
+    let errors: Vec<Result<(), String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let mut allocs = FuncValidatorAllocations::default();
-                    for (func, body) in chunk {
-                        let mut v = func.into_validator(allocs);
-                        if let Err(e) = v.validate(&body) {
-                            return Some(e.to_string());
-                        }
-                        allocs = v.into_allocations();
-                    }
-                    None
-                })
-            })
+            .map(|chunk| scope.spawn(move || run(chunk)))
             .collect();
         handles
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Some("the validator panicked on this input".into()))
+                    .unwrap_or_else(|_| Err("the validator panicked on this input".into()))
             })
             .collect()
     });
-    match errors.into_iter().flatten().next() {
-        Some(e) => Err(e),
-        None => Ok(Validated { types, imports }),
-    }
+    errors.into_iter().collect()
 }
 
 /// Why an output must not be written.
@@ -341,5 +364,47 @@ pub fn check_instances(
         Ok(())
     } else {
         Err(VerifyError::BeyondGrants(violations.into_iter().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate;
+
+    /// `count` modules, nested in components, each with `bodies` functions;
+    /// the function `bad` of module `bad_module` returns an i64 where its
+    /// type says i32.
+    fn nested(count: usize, bodies: usize, bad_module: Option<usize>) -> Vec<u8> {
+        let mut text = String::from("(component\n");
+        for m in 0..count {
+            text += "  (component (core module\n";
+            for f in 0..bodies {
+                let value = match (bad_module == Some(m), f == bodies - 1) {
+                    (true, true) => "(i64.const 0)",
+                    _ => "(i32.const 0)",
+                };
+                text += &format!("    (func (result i32) {value})\n");
+            }
+            text += "  ))\n";
+        }
+        text += ")";
+        wat::parse_str(&text).unwrap()
+    }
+
+    /// Bodies are validated module by module now (inline below
+    /// `PARALLEL_BODIES`, in parallel above): a bad body is found wherever
+    /// it is, and only there.
+    #[test]
+    fn every_nested_body_is_validated_inline_and_in_parallel() {
+        for bodies in [3, 100] {
+            assert_eq!(validate(&nested(20, bodies, None)), Ok(()));
+            for bad in [0, 7, 19] {
+                let err = validate(&nested(20, bodies, Some(bad))).unwrap_err();
+                assert!(
+                    err.contains("type mismatch"),
+                    "{bodies} bodies, module {bad}: {err}"
+                );
+            }
+        }
     }
 }
