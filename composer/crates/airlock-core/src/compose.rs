@@ -70,7 +70,13 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
             Some(bytes) => {
                 let label = format!("airlock:t{index}-{}", package_label(&inst.name));
                 Some(stub_node(
-                    &mut graph, &nodes, inst, &label, &view_key, bytes, None,
+                    &mut graph,
+                    &mut packages,
+                    &nodes,
+                    inst,
+                    (&label, &view_key),
+                    bytes,
+                    None,
                 )?)
             }
             None => None,
@@ -80,7 +86,13 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
                 let label = format!("airlock:d{index}-{}", package_label(&inst.name));
                 let name = format!("{} (denials)", inst.name);
                 Some(stub_node(
-                    &mut graph, &nodes, inst, &label, &name, bytes, view_node,
+                    &mut graph,
+                    &mut packages,
+                    &nodes,
+                    inst,
+                    (&label, &name),
+                    bytes,
+                    view_node,
                 )?)
             }
             None => None,
@@ -182,16 +194,26 @@ pub fn output_exports(plan: &Plan) -> Result<Vec<(&str, &str)>, ComposeError> {
 /// types-only views) as node `name`. Its imports (type dependencies) come
 /// from where the instance's do: a provider, the instance's types-only views
 /// (`views`), or else the host.
-fn stub_node(
+fn stub_node<'a>(
     graph: &mut CompositionGraph,
+    packages: &mut HashMap<&'a [u8], PackageId>,
     nodes: &BTreeMap<&str, NodeId>,
     inst: &InstancePlan,
-    label: &str,
-    name: &str,
-    bytes: &[u8],
+    (label, name): (&str, &str),
+    bytes: &'a [u8],
     views: Option<NodeId>,
 ) -> Result<NodeId, ComposeError> {
-    let pkg = register(graph, label, bytes)?;
+    // Identical denials (same WIT, same denied imports, same values) share
+    // one definition, as instances of one component do; each instance still
+    // gets its own instance of it.
+    let pkg = match packages.get(bytes) {
+        Some(pkg) => *pkg,
+        None => {
+            let pkg = register(graph, label, bytes)?;
+            packages.insert(bytes, pkg);
+            pkg
+        }
+    };
     let node = graph.instantiate(pkg);
     graph.set_node_name(node, name);
     let wanted: Vec<String> = graph.types()[graph[pkg].ty()]

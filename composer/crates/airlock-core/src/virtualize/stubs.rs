@@ -42,11 +42,16 @@ pub fn stubs(plan: &Plan, spec: &CompositionSpec, loaded: &Components) -> Result
             if group.is_empty() {
                 continue;
             }
+            // The same label for every instance, so that identical denials
+            // are identical bytes and share one definition in the output
+            // (`compose`); backtraces name the denied function
+            // (`airlock-deny:denials!airlock denied wasi:…#get-random-u64`),
+            // the audit names the instance.
             let stub = crate::deny::deny_imports(
                 &decoded.resolve,
                 decoded.world,
                 &group,
-                &inst.name,
+                STUB_LABEL,
                 virtuals,
             )
             .map_err(|source| Error::Virtualize {
@@ -62,6 +67,9 @@ pub fn stubs(plan: &Plan, spec: &CompositionSpec, loaded: &Components) -> Result
     }
     Ok(out)
 }
+
+/// The name every denial component carries (`airlock-deny:denials`).
+const STUB_LABEL: &str = "denials";
 
 fn names(imports: &[&ImportPlan]) -> Vec<String> {
     imports.iter().map(|i| i.name.clone()).collect()
