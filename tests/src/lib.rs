@@ -368,3 +368,52 @@ pub fn example_spec_with_library(
     let manifest = Manifest::load(&path).expect("the manifest loads");
     CompositionSpec::from_manifest(&manifest, &path).expect("a valid spec")
 }
+
+/// The pre-release name of WASI 0.3 that toolchains still emit, for tests of
+/// components mixing versions.
+pub const WASI_0_3_RC: &str = "0.3.0-rc-2026-03-15";
+
+/// A resolve holding WASI 0.2 (`wit/deps`) and two copies of WASI 0.3
+/// (`wit/deps-0.3`): at 0.3.0 and at [`WASI_0_3_RC`], so that one component
+/// can import the same interface at all three versions.
+pub fn wasi_resolve_all_tracks() -> wit_parser::Resolve {
+    let mut resolve = airlock_core::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap();
+    // `clocks-timezone` is `@unstable` in 0.3.0.
+    resolve.all_features = true;
+    for version in ["0.3.0", WASI_0_3_RC] {
+        for pkg in ["clocks", "random", "filesystem", "sockets", "cli"] {
+            let mut map = wit_parser::SourceMap::new();
+            for entry in std::fs::read_dir(workspace().join("wit/deps-0.3").join(pkg)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                map.push_str(&path.display().to_string(), text.replace("0.3.0", version));
+            }
+            resolve
+                .push_group(map.parse().map_err(|(_, e)| e).unwrap())
+                .unwrap();
+        }
+    }
+    resolve
+}
+
+/// Writes `dir/NAME.wasm`: the component of the single world of `wit`
+/// (parsed into `resolve`), with `core` (WebAssembly text) as its code, or
+/// trapping code when `None`.
+pub fn write_component(
+    resolve: &mut wit_parser::Resolve,
+    wit: &str,
+    core: Option<&str>,
+    dir: &Path,
+    name: &str,
+) -> PathBuf {
+    let pkg = resolve.push_str(format!("{name}.wit"), wit).unwrap();
+    let world = resolve.select_world(&[pkg], None).unwrap();
+    let module = match core {
+        Some(text) => airlock_core::testkit::wat(text).unwrap(),
+        None => wit_component::dummy_module(resolve, world, wit_parser::ManglingAndAbi::Standard32),
+    };
+    let bytes = airlock_core::testkit::encode_world(resolve, world, module).unwrap();
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}

@@ -12,7 +12,10 @@ use airlock_core::pipeline::Composed;
 use airlock_core::spec::CompositionSpec;
 use airlock_host::{HostConfig, Session, Val};
 use airlock_tests::net::HttpServer;
-use airlock_tests::{built_component, compose, import_names, workspace};
+use airlock_tests::{
+    WASI_0_3_RC, built_component, compose, import_names, wasi_resolve_all_tracks, workspace,
+    write_component,
+};
 use std::path::Path;
 
 /// The probe's export.
@@ -287,28 +290,13 @@ fn http_on_wasi_0_3_wildcards_and_method_lists_are_enforced() {
 }
 
 /// The `0.3.0-rc-*` pre-release that toolchains still emit.
-const RC: &str = "0.3.0-rc-2026-03-15";
+const RC: &str = WASI_0_3_RC;
 
 /// A library importing `wasi:cli/environment` three times, at 0.2.12, 0.3.0
 /// and [`RC`], and exporting each as `env02`, `env03` and `envrc` (the core
 /// code calls the import and returns its answer), written to `dir`.
 fn mixed_library(dir: &Path) -> std::path::PathBuf {
-    let mut resolve = airlock_core::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap();
-    // `clocks-timezone` is `@unstable` in 0.3.0.
-    resolve.all_features = true;
-    for version in ["0.3.0", RC] {
-        for pkg in ["clocks", "random", "filesystem", "sockets", "cli"] {
-            let mut map = wit_parser::SourceMap::new();
-            for entry in std::fs::read_dir(workspace().join("wit/deps-0.3").join(pkg)).unwrap() {
-                let path = entry.unwrap().path();
-                let text = std::fs::read_to_string(&path).unwrap();
-                map.push_str(&path.display().to_string(), text.replace("0.3.0", version));
-            }
-            resolve
-                .push_group(map.parse().map_err(|(_, e)| e).unwrap())
-                .unwrap();
-        }
-    }
+    let mut resolve = wasi_resolve_all_tracks();
     let wit = format!(
         "package test:mixed;
 interface probe {{
@@ -336,25 +324,7 @@ world mixed {{
 )"#,
         realloc = airlock_core::testkit::bump_realloc(1024)
     );
-    let pkg = resolve.push_str("mixed.wit", &wit).unwrap();
-    let world = resolve.select_world(&[pkg], None).unwrap();
-    let mut module = airlock_core::testkit::wat(&wat).unwrap();
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-    )
-    .unwrap();
-    let bytes = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap();
-    let path = dir.join("mixed.wasm");
-    std::fs::write(&path, bytes).unwrap();
-    path
+    write_component(&mut resolve, &wit, Some(&wat), dir, "mixed")
 }
 
 /// The mixed library as the root, with `table` after its `path`.

@@ -17,7 +17,10 @@ use airlock_core::manifest::Manifest;
 use airlock_core::pipeline::Composed;
 use airlock_core::spec::CompositionSpec;
 use airlock_host::{HostConfig, Session, Stdin, Val};
-use airlock_tests::{built_component, compose, import_names, workspace};
+use airlock_tests::{
+    WASI_0_3_RC, built_component, compose, import_names, wasi_resolve_all_tracks, workspace,
+    write_component,
+};
 
 /// The probe's export.
 const PROBE: &str = "airlock:p3-stdio-probe/probe";
@@ -280,26 +283,12 @@ fn mixed_streams_each_as_set() {
 }
 
 /// The `0.3.0-rc-*` pre-release that toolchains still emit.
-const RC: &str = "0.3.0-rc-2026-03-15";
+const RC: &str = WASI_0_3_RC;
 
 /// A library (trapping code) importing `wasi:cli/stdout` and `stdin` at
 /// 0.2.12, 0.3.0 and [`RC`] (a toolchain mixing them), written to `dir`.
 fn mixed_library(dir: &std::path::Path) -> std::path::PathBuf {
-    let mut resolve = airlock_core::testkit::wasi_resolve(&workspace().join("wit/deps")).unwrap();
-    resolve.all_features = true;
-    for version in ["0.3.0", RC] {
-        for pkg in ["clocks", "random", "filesystem", "sockets", "cli"] {
-            let mut map = wit_parser::SourceMap::new();
-            for entry in std::fs::read_dir(workspace().join("wit/deps-0.3").join(pkg)).unwrap() {
-                let path = entry.unwrap().path();
-                let text = std::fs::read_to_string(&path).unwrap();
-                map.push_str(&path.display().to_string(), text.replace("0.3.0", version));
-            }
-            resolve
-                .push_group(map.parse().map_err(|(_, e)| e).unwrap())
-                .unwrap();
-        }
-    }
+    let mut resolve = wasi_resolve_all_tracks();
     let imports: String = ["0.2.12", "0.3.0", RC]
         .iter()
         .flat_map(|v| {
@@ -313,26 +302,7 @@ fn mixed_library(dir: &std::path::Path) -> std::path::PathBuf {
     let wit = format!(
         "package test:mixed@0.1.0;\nworld mixed {{\n{imports}  export api: interface {{ go: func(); }}\n}}\n"
     );
-    let pkg = resolve.push_str("mixed.wit", &wit).unwrap();
-    let world = resolve.select_world(&[pkg], None).unwrap();
-    let mut module =
-        wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-    )
-    .unwrap();
-    let bytes = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap();
-    let path = dir.join("mixed.wasm");
-    std::fs::write(&path, bytes).unwrap();
-    path
+    write_component(&mut resolve, &wit, None, dir, "mixed")
 }
 
 /// The mixed library as the root, with `table` after its `path`; every

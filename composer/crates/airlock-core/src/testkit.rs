@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 use wit_component::{ComponentEncoder, StringEncoding};
-use wit_parser::{ManglingAndAbi, Resolve};
+use wit_parser::{ManglingAndAbi, Resolve, WorldId};
 
 /// The WASI 0.2 packages of a `wit/deps` folder, in dependency order.
 pub const WASI_PACKAGES: [&str; 7] = [
@@ -43,12 +43,8 @@ pub fn component_from_wit(wit: &str, deps: Option<&Path>) -> Result<Vec<u8>> {
     };
     let pkg = resolve.push_str("case.wit", wit)?;
     let world = resolve.select_world(&[pkg], None)?;
-    let mut module = wit_component::dummy_module(&resolve, world, ManglingAndAbi::Standard32);
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)?;
-    ComponentEncoder::default()
-        .module(&module)?
-        .validate(true)
-        .encode()
+    let module = wit_component::dummy_module(&resolve, world, ManglingAndAbi::Standard32);
+    encode_world(&resolve, world, module)
 }
 
 /// Builds a component for the single world of the WIT package in `wit`, with
@@ -61,8 +57,14 @@ pub fn component_from_wat(wit: &str, core_wat: &str, deps: Option<&Path>) -> Res
     };
     let pkg = resolve.push_str("case.wit", wit)?;
     let world = resolve.select_world(&[pkg], None)?;
-    let mut module = wat(core_wat)?;
-    wit_component::embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)?;
+    encode_world(&resolve, world, wat(core_wat)?)
+}
+
+/// The component of `world` whose code is the core `module` (wit-component's
+/// names; a dummy module from `wit_component::dummy_module` for one that only
+/// composes), validated.
+pub fn encode_world(resolve: &Resolve, world: WorldId, mut module: Vec<u8>) -> Result<Vec<u8>> {
+    wit_component::embed_component_metadata(&mut module, resolve, world, StringEncoding::UTF8)?;
     ComponentEncoder::default()
         .module(&module)?
         .validate(true)
