@@ -210,8 +210,16 @@ impl EnvSettings {
 
     /// The environment the library sees: the named host variables (in the
     /// host's order) followed by the fixed ones; a fixed value wins over a
-    /// host value of the same name.
-    pub fn environment(&self, host: Vec<(String, String)>) -> Vec<(String, String)> {
+    /// host value of the same name. `host` asks the host for its
+    /// environment, and is called only when a host variable is named at all.
+    pub fn environment(
+        &self,
+        host: impl FnOnce() -> Vec<(String, String)>,
+    ) -> Vec<(String, String)> {
+        let host = match self.host.is_empty() {
+            true => Vec::new(),
+            false => host(),
+        };
         let mut out: Vec<(String, String)> = host
             .into_iter()
             .filter(|(k, _)| self.host.iter().any(|h| h.as_str() == k))
@@ -301,9 +309,17 @@ mod tests {
             EnvSettings::from_lines(&["host LANG", "host A", "set LOG_LEVEL=info", "set A=x=y"]);
         let host = pairs(&[("AWS_SECRET", "x"), ("LANG", "C.UTF-8"), ("A", "host")]);
         assert_eq!(
-            s.environment(host),
+            s.environment(|| host),
             pairs(&[("LANG", "C.UTF-8"), ("LOG_LEVEL", "info"), ("A", "x=y")])
         );
-        assert_eq!(EnvSettings::default().environment(vec![]), vec![]);
+        assert_eq!(EnvSettings::default().environment(Vec::new), vec![]);
+        // No host name: the host is never asked.
+        let fixed = EnvSettings::from_lines(&["set A=1"]);
+        let asked = core::cell::Cell::new(false);
+        let env = fixed.environment(|| {
+            asked.set(true);
+            pairs(&[("SECRET", "x")])
+        });
+        assert_eq!((env, asked.get()), (pairs(&[("A", "1")]), false));
     }
 }

@@ -38,12 +38,8 @@ mod bindings {
 
     impl Guest for Component {
         fn get_environment() -> Vec<(String, String)> {
-            let settings = settings();
-            // Ask the host only when a host variable is wanted at all.
-            if settings.host.is_empty() {
-                return settings.environment(Vec::new());
-            }
-            settings.environment(host::get_environment())
+            // The host is asked only when a host variable is named.
+            settings().environment(host::get_environment)
         }
         fn get_arguments() -> Vec<String> {
             settings().args
