@@ -192,3 +192,54 @@ fn types_of_the_world_itself_are_denied_with_the_functions_that_use_them() {
     let trap = format!("{:?}", call(&mut session, "try-new").unwrap_err());
     assert!(trap.contains("airlock denied [constructor]r"), "{trap}");
 }
+
+/// An app whose world `use`s a type of an interface it imports (`use
+/// types.{thing};` in the world, as jco's `resource-import-and-export`
+/// fixtures have), with a bare function that takes it.
+const WORLD_USE_WIT: &str = r#"
+    package test:world-use-app;
+    interface types {
+        resource thing;
+    }
+    world app {
+        use types.{thing};
+        import probe: func(a: option<thing>) -> result<u32, string>;
+        export try-probe: func() -> u32;
+    }
+"#;
+
+/// `try-probe` passes `none` and returns the result's discriminant.
+fn world_use_core() -> String {
+    format!(
+        r#"(module
+          (import "$root" "probe" (func $probe (param i32 i32 i32)))
+          (memory (export "memory") 1)
+          {}
+          (func (export "try-probe") (result i32)
+            (call $probe (i32.const 0) (i32.const 0) (i32.const 64))
+            (i32.load8_u (i32.const 64))))"#,
+        airlock_core::testkit::bump_realloc(1024)
+    )
+}
+
+#[test]
+fn a_type_the_world_uses_from_an_interface_is_denied_with_that_interface() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = write(dir.path(), "app", WORLD_USE_WIT, &world_use_core());
+    // Control: the interface denied but not the world's own names: refused by name.
+    let deny = ["test:world-use-app/*".to_string()];
+    let spec = CompositionSpec::from_plugs(&app, &[], &[], &[], &deny).unwrap();
+    let refused = compose(&spec).err().expect("refused").to_string();
+    assert!(
+        refused.contains("imports `thing`, a type at the top level"),
+        "{refused}"
+    );
+
+    let deny = ["test:world-use-app/*".to_string(), "*".to_string()];
+    let spec = CompositionSpec::from_plugs(&app, &[], &[], &[], &deny).unwrap();
+    let composed = compose(&spec).unwrap();
+    assert_eq!(import_names(&composed.bytes).unwrap(), Vec::<String>::new());
+    let engine = airlock_host::engine();
+    let mut session = Session::new(&engine, &composed.bytes, &HostConfig::default()).unwrap();
+    assert_eq!(call(&mut session, "try-probe").unwrap(), 1, "err");
+}
