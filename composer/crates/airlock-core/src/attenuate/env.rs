@@ -76,16 +76,9 @@ const ENV_RC: &str = "wasi:cli/environment@0.3.0-rc-*";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Manifest;
-    use std::path::Path;
 
     fn slices(keys: &str) -> Result<Slices, SliceError> {
-        let text =
-            format!("[output]\nroot = \"lib\"\n\n[components.lib]\npath = \"lib.wasm\"\n{keys}\n");
-        let mut m = Manifest::parse(&text, Path::new("airlock.toml")).unwrap();
-        let c = m.components.remove("lib").unwrap();
-        let mut out = Slices::default();
-        add(&c, &mut out).map(|()| out)
+        super::super::testing::slices(keys, add)
     }
 
     #[test]

@@ -66,18 +66,11 @@ const CLIENT_RC: &str = "wasi:http/client@0.3.0-rc-*";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Manifest;
     use crate::names::InterfaceName;
     use crate::policy::Pattern;
-    use std::path::Path;
 
     fn slices(keys: &str) -> Result<Slices, SliceError> {
-        let text =
-            format!("[output]\nroot = \"lib\"\n\n[components.lib]\npath = \"lib.wasm\"\n{keys}\n");
-        let mut m = Manifest::parse(&text, Path::new("airlock.toml")).unwrap();
-        let c = m.components.remove("lib").unwrap();
-        let mut out = Slices::default();
-        add(&c, &mut out).map(|()| out)
+        super::super::testing::slices(keys, add)
     }
 
     fn matches(patterns: &[&str], name: &str) -> bool {

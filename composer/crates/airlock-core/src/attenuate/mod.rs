@@ -103,3 +103,28 @@ pub fn slices(c: &ComponentSpec, base: &Path) -> Result<Slices, SliceError> {
     exit::add(c, &mut out);
     Ok(out)
 }
+
+/// Test helpers for the kinds' own tests.
+#[cfg(test)]
+mod testing {
+    use super::{SliceError, Slices};
+    use crate::manifest::{ComponentSpec, Manifest};
+    use std::path::Path;
+
+    /// The `[components.lib]` table of a manifest with `keys` in it.
+    fn spec(keys: &str) -> ComponentSpec {
+        let text =
+            format!("[output]\nroot = \"lib\"\n\n[components.lib]\npath = \"lib.wasm\"\n{keys}\n");
+        let mut m = Manifest::parse(&text, Path::new("airlock.toml")).unwrap();
+        m.components.remove("lib").unwrap()
+    }
+
+    /// What one kind's `add` makes of `keys`.
+    pub(super) fn slices(
+        keys: &str,
+        add: fn(&ComponentSpec, &mut Slices) -> Result<(), SliceError>,
+    ) -> Result<Slices, SliceError> {
+        let mut out = Slices::default();
+        add(&spec(keys), &mut out).map(|()| out)
+    }
+}

@@ -378,16 +378,8 @@ mod tests {
     use crate::manifest::Manifest;
     use std::path::Path;
 
-    fn spec(keys: &str) -> ComponentSpec {
-        let text =
-            format!("[output]\nroot = \"lib\"\n\n[components.lib]\npath = \"lib.wasm\"\n{keys}\n");
-        let mut m = Manifest::parse(&text, Path::new("airlock.toml")).unwrap();
-        m.components.remove("lib").unwrap()
-    }
-
     fn slices(keys: &str) -> Result<Slices, SliceError> {
-        let mut out = Slices::default();
-        add(&spec(keys), &mut out).map(|()| out)
+        super::super::testing::slices(keys, add)
     }
 
     #[test]
