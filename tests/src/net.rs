@@ -54,6 +54,20 @@ impl HttpServer {
         }
     }
 
+    /// Requests that a slice allowing only `GET` to this server (`GET
+    /// 127.0.0.1:PORT`) must refuse: another method, `other`'s port, another
+    /// address, the host by name, a method in the wrong case. Each path is
+    /// its own, so the server's counts show which got through.
+    pub fn off_rule_requests(&self, other: &HttpServer) -> [(&'static str, String); 5] {
+        [
+            ("POST", self.url("/post")),
+            ("GET", other.url("/other-port")),
+            ("GET", format!("http://127.0.0.2:{}/other-host", self.port)),
+            ("GET", format!("http://localhost:{}/by-name", self.port)),
+            ("get", self.url("/lowercase")),
+        ]
+    }
+
     /// `http://127.0.0.1:PORT` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
