@@ -330,3 +330,86 @@ fn a_forged_entry_does_not_make_invalid_bytes_valid() {
         assert_eq!(case.compose(&[]), (1, expected));
     }
 }
+
+/// An app importing `test:dep/d@0.1.1`, and libraries importing it at
+/// 0.1.0: the composer renames a library's import to 0.1.1 before composing
+/// it (`load::normalize`), and the renamed bytes keep the library's verdict.
+const APP_WITH_DEP: &str = "package test:app;
+
+interface main {
+  run: func() -> u32;
+}
+
+world app {
+  import test:lib/api@0.1.0;
+  import test:dep/d@0.1.1;
+  export main;
+}
+
+package test:lib@0.1.0 {
+  interface api {
+    count: func() -> u32;
+  }
+}
+
+package test:dep@0.1.1 {
+  interface d {
+    f: func();
+  }
+}
+";
+
+/// [`lib`], importing `test:dep/d@0.1.0`.
+fn lib_with_dep(body: &str) -> Vec<u8> {
+    wat(&format!(
+        r#"(component
+            (import "test:dep/d@0.1.0" (instance (export "f" (func))))
+            (core module $m (func (export "count") (result i32) {body}))
+            (core instance $i (instantiate $m))
+            (func $count (result u32) (canon lift (core func $i "count")))
+            (instance $api (export "count" (func $count)))
+            (export "test:lib/api@0.1.0" (instance $api)))"#
+    ))
+    .expect("the library's text parses")
+}
+
+/// A forged entry for an invalid library that is renamed before composing:
+/// its renamed bytes are not validated again on their own (they inherit the
+/// forged verdict), yet the outcome is the one without the cache, no output
+/// is written, and the forged entry is removed. The control: the valid
+/// library, renamed the same way, composes from its genuine entry.
+#[test]
+fn a_forged_entry_for_a_renamed_library_changes_nothing() {
+    let case = Case::new();
+    let app = component_from_wit(APP_WITH_DEP, None).expect("the app builds");
+    std::fs::write(case.path("app.wasm"), app).unwrap();
+    let (good, bad) = (lib_with_dep("i32.const 7"), lib_with_dep(""));
+    assert!(airlock_core::verify::validate(&bad).is_err());
+    let deny = ["--deny", "test:dep/*"];
+
+    std::fs::write(case.path("lib.wasm"), &good).unwrap();
+    assert_eq!(case.compose(&deny), (0, "wrote $DIR/out.wasm\n".into()));
+    let genuine_entry = case.entry_for(&good);
+    assert!(genuine_entry.is_file(), "the library as read has the entry");
+    assert_eq!(case.compose(&deny).0, 0, "composes from the genuine entry");
+    std::fs::remove_file(case.path("out.wasm")).unwrap();
+
+    std::fs::write(case.path("lib.wasm"), &bad).unwrap();
+    let mut no_cache = deny.to_vec();
+    no_cache.push("--no-cache");
+    let (code, expected) = case.compose(&no_cache);
+    assert_eq!(code, 1, "{expected}");
+    assert!(expected.contains("lib.wasm"), "{expected}");
+    let key = |p: &Path| p.file_name().unwrap().to_str().unwrap().to_string();
+    let forged_entry = case.entry_for(&bad);
+    let forged = String::from_utf8(std::fs::read(&genuine_entry).unwrap())
+        .unwrap()
+        .replace(&key(&genuine_entry), &key(&forged_entry))
+        .replace(&sha256(&good), &sha256(&bad));
+    std::fs::write(&forged_entry, forged).unwrap();
+
+    assert_eq!(case.compose(&deny), (1, expected.clone()));
+    assert!(!case.path("out.wasm").exists(), "no output");
+    assert!(!forged_entry.exists(), "the forged entry is removed");
+    assert_eq!(case.compose(&deny), (1, expected));
+}

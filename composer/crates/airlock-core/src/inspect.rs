@@ -220,6 +220,13 @@ pub fn decode_cached(
     }
 }
 
+/// Decodes the WIT of component bytes whose function bodies are those of a
+/// component that validated (imports renamed by [`crate::normalize`]): the
+/// decoder checks the structure again, the bodies are not validated twice.
+pub fn decode_structure(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
+    decode_valid(bytes, path)
+}
+
 /// Decodes the WIT of component bytes that validate.
 fn decode_valid(bytes: &[u8], path: &Path) -> Result<Decoded, InspectError> {
     let path_buf = || path.to_path_buf();

@@ -25,6 +25,7 @@ pub mod virtualize;
 // compose: the output bytes.
 pub mod compose;
 // verify: the output read back, independently of the plan.
+mod bodies;
 pub mod reach;
 pub mod verify;
 // report: the audit.
@@ -38,6 +39,7 @@ pub mod error;
 pub mod names;
 pub mod nested;
 pub mod normalize;
+pub mod parallel;
 pub mod policy;
 pub mod private_dir;
 pub mod provenance;

@@ -75,58 +75,81 @@ pub fn read<'a>(
 
 /// Renames every component's imports to the highest version any of them
 /// imports (per interface, semver-compatible) and orders them as the spec
-/// does. `read` holds every instance of `spec`; renamed components are
-/// validated again (verdicts from `cache`).
+/// does. `read` holds every instance of `spec`.
+///
+/// A renamed component keeps the verdict of the one it was renamed from:
+/// renaming rewrites the outermost import names only and copies every
+/// nested module and component byte for byte, so its function bodies are
+/// those that were validated (or trusted) already. Its structure is checked
+/// again when its WIT is decoded, and the output is validated in full.
 pub fn normalize(
     spec: &CompositionSpec,
     mut read: IndexMap<String, Read>,
-    cache: Option<&VerdictCache>,
 ) -> Result<Components, Error> {
     let renames = Renames::highest(
         read.values()
             .flat_map(|r| r.decoded.imports.iter().map(|i| i.name.as_str())),
     );
+    let reads: Vec<(&InstanceSpec, Read)> = spec
+        .instances
+        .iter()
+        .map(|inst| {
+            let read = read
+                .swap_remove(&inst.name)
+                .expect("every instance of the spec was read");
+            (inst, read)
+        })
+        .collect();
+    // Renaming re-encodes and decodes: every component on its own core.
+    let renamed = crate::parallel::map(&reads, |(inst, read)| rename(&renames, inst, read));
     let mut out = IndexMap::new();
-    for inst in &spec.instances {
+    for ((inst, read), renamed) in reads.into_iter().zip(renamed) {
         let Read {
             bytes,
             decoded,
             digest,
             verdict,
-        } = read
-            .swap_remove(&inst.name)
-            .expect("every instance of the spec was read");
-        let names: Vec<String> = decoded.imports.iter().map(|i| i.name.clone()).collect();
-        let normalize_err = |message: String| Error::Normalize {
-            path: inst.path.clone(),
-            message,
-        };
-        let loaded = match renames.rewrite(&bytes, &names).map_err(normalize_err)? {
-            Cow::Borrowed(_) => Loaded {
-                bytes,
-                decoded,
-                digest,
-                verdict,
-            },
-            Cow::Owned(renamed) => {
-                let renamed_digest = cache.map(|_| crate::digest::sha256(&renamed));
-                let (decoded, verdict) = inspect::decode_cached(
-                    &renamed,
-                    &inst.path,
-                    cache.zip(renamed_digest.as_deref()),
-                )
-                .map_err(|e| normalize_err(e.to_string()))?;
-                Loaded {
-                    bytes: renamed,
-                    decoded,
-                    digest,
-                    verdict,
-                }
-            }
+        } = read;
+        let (bytes, decoded) = renamed?.unwrap_or((bytes, decoded));
+        let loaded = Loaded {
+            bytes,
+            decoded,
+            digest,
+            verdict,
         };
         out.insert(inst.name.clone(), loaded);
     }
     Ok(out)
+}
+
+/// `read`'s component with its imports renamed, and what that decodes to;
+/// `None` when no import needs renaming.
+fn rename(
+    renames: &Renames,
+    inst: &InstanceSpec,
+    read: &Read,
+) -> Result<Option<(Vec<u8>, Decoded)>, Error> {
+    let normalize_err = |message: String| Error::Normalize {
+        path: inst.path.clone(),
+        message,
+    };
+    let names: Vec<String> = read
+        .decoded
+        .imports
+        .iter()
+        .map(|i| i.name.clone())
+        .collect();
+    match renames
+        .rewrite(&read.bytes, &names)
+        .map_err(normalize_err)?
+    {
+        Cow::Borrowed(_) => Ok(None),
+        Cow::Owned(renamed) => {
+            let decoded = inspect::decode_structure(&renamed, &inst.path)
+                .map_err(|e| normalize_err(e.to_string()))?;
+            Ok(Some((renamed, decoded)))
+        }
+    }
 }
 
 /// Reads and decodes each distinct file once, on every core; `None` if any
@@ -141,32 +164,11 @@ fn read_all(
         .collect();
     paths.sort();
     paths.dedup();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len());
-    let mut done: Vec<(usize, Option<Read>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((path, builtin)) = paths.get(i) else {
-                            return mine;
-                        };
-                        mine.push((i, read_one(path, *builtin, cache).ok()));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("decoding does not panic"))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    let files: Vec<Read> = done.into_iter().map(|(_, r)| r).collect::<Option<_>>()?;
+    let files: Vec<Read> = crate::parallel::map(&paths, |(path, builtin)| {
+        read_one(path, *builtin, cache).ok()
+    })
+    .into_iter()
+    .collect::<Option<_>>()?;
     Some(
         instances
             .iter()

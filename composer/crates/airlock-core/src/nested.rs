@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use wasmparser::{
-    BinaryReaderError, ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentName,
-    ComponentOuterAliasKind, ComponentTypeRef, KnownCustom, Parser, Payload,
+    BinaryReaderError, Chunk, ComponentAlias, ComponentExternalKind, ComponentInstance,
+    ComponentName, ComponentOuterAliasKind, ComponentTypeRef, KnownCustom, Parser, Payload,
 };
 
 /// What a component's top level defines and instantiates.
@@ -17,6 +17,48 @@ pub struct TopLevel<'a> {
     pub instances: Vec<(String, &'a [u8])>,
 }
 
+/// The payloads of `component`'s own top level, in order. A nested module
+/// or component is one `ModuleSection` or `ComponentSection` payload: its
+/// bytes are skipped, not parsed (most of an output's bytes are nested).
+pub fn top_level_payloads(
+    component: &[u8],
+) -> impl Iterator<Item = Result<Payload<'_>, BinaryReaderError>> {
+    let mut parser = Parser::new(0);
+    let mut offset = 0usize;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let parsed = parser.parse(&component[offset..], true);
+        let (consumed, payload) = match parsed {
+            Ok(Chunk::Parsed { consumed, payload }) => (consumed, payload),
+            Ok(Chunk::NeedMoreData(_)) => unreachable!("all the bytes are given (eof)"),
+            Err(e) => {
+                done = true;
+                return Some(Err(e));
+            }
+        };
+        offset += consumed;
+        match &payload {
+            // The parser has moved past the nested bytes; so do we (a range
+            // beyond the end fails to parse next, as the truncated bytes would).
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                offset = usize::try_from(unchecked_range.end)
+                    .map_or(component.len(), |end| end.min(component.len()));
+            }
+            Payload::End(_) => done = true,
+            _ => {}
+        }
+        Some(Ok(payload))
+    })
+}
+
 /// Reads `component`'s top level (nested components are skipped whole).
 pub fn top_level(component: &[u8]) -> Result<TopLevel<'_>, BinaryReaderError> {
     // The top level's component and instance index spaces: a component
@@ -25,26 +67,18 @@ pub fn top_level(component: &[u8]) -> Result<TopLevel<'_>, BinaryReaderError> {
     let mut components: Vec<Option<&[u8]>> = Vec::new();
     let mut instances: Vec<Option<u32>> = Vec::new();
     let mut names: BTreeMap<u32, String> = BTreeMap::new();
-    // 0 at the top level, one more inside each nested module or component.
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(component) {
+    for payload in top_level_payloads(component) {
         let payload = payload?;
         match payload {
             Payload::ComponentSection {
                 unchecked_range, ..
             } => {
-                if depth == 0 {
-                    let bytes = usize::try_from(unchecked_range.start)
-                        .ok()
-                        .zip(usize::try_from(unchecked_range.end).ok())
-                        .and_then(|(start, end)| component.get(start..end));
-                    components.push(bytes);
-                }
-                depth += 1;
+                let bytes = usize::try_from(unchecked_range.start)
+                    .ok()
+                    .zip(usize::try_from(unchecked_range.end).ok())
+                    .and_then(|(start, end)| component.get(start..end));
+                components.push(bytes);
             }
-            Payload::ModuleSection { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            _ if depth > 0 => {}
             Payload::ComponentImportSection(reader) => {
                 for import in reader {
                     match import?.ty {

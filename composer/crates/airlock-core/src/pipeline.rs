@@ -56,7 +56,7 @@ pub fn compose_cached(
         spec.instances.iter().filter(|i| i.builtin.is_some()),
         cache,
     )?);
-    let loaded = load::normalize(spec, read, cache)?;
+    let loaded = load::normalize(spec, read)?;
     compose_loaded(spec, &loaded).map_err(|e| match cache {
         Some(cache) => recheck(spec, &loaded, cache).unwrap_or(e),
         None => e,
@@ -112,8 +112,9 @@ fn recheck(spec: &CompositionSpec, loaded: &Components, cache: &VerdictCache) ->
         .iter()
         .filter(|(_, l)| l.verdict == Verdict::Cached)
         .filter_map(|(name, l)| {
-            let digest = crate::digest::sha256(&l.bytes);
-            let message = cache.recheck(&l.bytes, &digest).err()?;
+            // The entry is the component's as read: renamed bytes inherit
+            // its verdict (`load::normalize`), and fail with it.
+            let message = cache.recheck(&l.bytes, &l.digest).err()?;
             let path = spec
                 .instance(name)
                 .map(|i| i.path.clone())
@@ -141,7 +142,7 @@ pub fn check_cached(
 }
 
 /// Records the output package name and version (`ns:name@1.2.3`) in the output's metadata.
-fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error> {
+fn add_metadata(mut bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error> {
     let Some(package) = package else {
         return Ok(bytes);
     };
@@ -149,16 +150,40 @@ fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error>
         Some((n, v)) => (n, Some(v)),
         None => (package, None),
     };
+    let version = version.map(|v| wasm_metadata::Version::new(v.to_string()));
+    if !has_top_level_metadata(&bytes) {
+        // Nothing to merge with: append the two sections, as wasm-metadata
+        // would after copying the whole output.
+        use wasm_encoder::ComponentSection;
+        let mut names = wasm_encoder::ComponentNameSection::new();
+        names.component(name);
+        names.append_to_component(&mut bytes);
+        if let Some(version) = version {
+            version.append_to_component(&mut bytes);
+        }
+        return Ok(bytes);
+    }
     let mut meta = wasm_metadata::AddMetadata::default();
     meta.name = wasm_metadata::AddMetadataField::Set(name.to_string());
-    if let Some(v) = version {
-        meta.version =
-            wasm_metadata::AddMetadataField::Set(wasm_metadata::Version::new(v.to_string()));
+    if let Some(version) = version {
+        meta.version = wasm_metadata::AddMetadataField::Set(version);
     }
     meta.to_wasm(&bytes).map_err(|e| {
         Error::Compose(compose::ComposeError {
             message: format!("record the package name `{package}`: {e:#}"),
         })
+    })
+}
+
+/// Whether the top level of `component` has a name or version section
+/// already (or cannot be read: wasm-metadata then says what is wrong).
+fn has_top_level_metadata(component: &[u8]) -> bool {
+    crate::nested::top_level_payloads(component).any(|payload| match payload {
+        Ok(wasmparser::Payload::CustomSection(c)) => {
+            matches!(c.name(), "name" | "component-name" | "version")
+        }
+        Ok(_) => false,
+        Err(_) => true,
     })
 }
 

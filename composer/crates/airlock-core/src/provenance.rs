@@ -10,7 +10,7 @@
 
 use crate::spec::CompositionSpec;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The custom section's name.
 pub const SECTION: &str = "airlock-provenance";
@@ -341,15 +341,20 @@ struct Nested {
 impl Nested {
     fn of(component: &[u8]) -> Result<Self, wasmparser::BinaryReaderError> {
         let top = crate::nested::top_level(component)?;
+        // Each definition hashed once: instances name definitions of the
+        // same bytes (the same place in `component`).
+        let mut digests: HashMap<(*const u8, usize), String> = HashMap::new();
+        let mut digest_of = |bytes: &[u8]| {
+            digests
+                .entry((bytes.as_ptr(), bytes.len()))
+                .or_insert_with(|| crate::digest::sha256(bytes))
+                .clone()
+        };
+        let all = top.components.into_iter().map(&mut digest_of).collect();
         let by_instance = top
             .instances
             .into_iter()
-            .map(|(name, bytes)| (name, crate::digest::sha256(bytes)))
-            .collect();
-        let all = top
-            .components
-            .into_iter()
-            .map(crate::digest::sha256)
+            .map(|(name, bytes)| (name, digest_of(bytes)))
             .collect();
         Ok(Self { by_instance, all })
     }

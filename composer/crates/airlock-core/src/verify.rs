@@ -10,6 +10,7 @@
 //! WASI: the output may import it only when the allow-list names it exactly,
 //! and an instance reach it only when its grant names it exactly too.
 
+use crate::bodies::{BodyPool, Queue};
 use crate::names::InterfaceName;
 use crate::policy::PatternSet;
 use crate::spec::CompositionSpec;
@@ -33,12 +34,31 @@ struct Validated {
 
 /// [`validate`], keeping what the validator learned about the top level.
 ///
-/// Function bodies are validated as each module ends, not once the whole
-/// component is parsed: a body's validator holds the validator's view of
-/// every type defined so far, and an output with thousands of nested modules
-/// kept thousands of such views alive together (1.2 GiB at 1000 nested
+/// Function bodies are validated on the other cores while this thread reads
+/// the structure ([`crate::bodies`]), each module's as it ends, never all at
+/// the end: a body's validator holds the validator's view of every type
+/// defined so far, and an output with thousands of nested modules kept
+/// thousands of such views alive together (1.2 GiB at 1000 nested
 /// instances, see `composer/benches/patches/FINDINGS.md`, prototype A).
+/// A bad body is reported before a structural error later in the bytes, as
+/// if the bodies had been validated in order.
 fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
+    let queue = Queue::default();
+    let structure = std::thread::scope(|scope| {
+        let mut bodies = BodyPool::start(scope, &queue);
+        let validated = validate_structure(bytes, &mut bodies)?;
+        bodies.finish();
+        Ok(validated)
+    });
+    queue.verdict()?;
+    structure
+}
+
+/// Validates everything but the function bodies, which go to `bodies`.
+fn validate_structure<'a>(
+    bytes: &'a [u8],
+    bodies: &mut BodyPool<'_, 'a>,
+) -> Result<Validated, String> {
     use wasmparser::{Parser, Payload, ValidPayload, Validator, WasmFeatures};
     let features = WasmFeatures::all();
     let mut validator = Validator::new_with_features(features);
@@ -61,7 +81,7 @@ fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
             ValidPayload::Parser(_) => depth += 1,
             ValidPayload::End(types) => {
                 // A module (or component) ended: its bodies, now.
-                validate_bodies(std::mem::take(&mut functions))?;
+                bodies.submit(std::mem::take(&mut functions));
                 match depth {
                     0 => top = Some(types),
                     _ => depth -= 1,
@@ -72,54 +92,6 @@ fn validate_component(bytes: &[u8]) -> Result<Validated, String> {
     }
     let types = top.ok_or("unexpected end of the component")?;
     Ok(Validated { types, imports })
-}
-
-/// Bodies below this many are validated on this thread.
-const PARALLEL_BODIES: usize = 64;
-
-/// Validates function bodies: on this thread when there are few, else split
-/// over the machine's cores. The first error, if any.
-fn validate_bodies(
-    mut functions: Vec<(
-        wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
-        wasmparser::FunctionBody<'_>,
-    )>,
-) -> Result<(), String> {
-    use wasmparser::FuncValidatorAllocations;
-    let run = |chunk: Vec<_>| {
-        let mut allocs = FuncValidatorAllocations::default();
-        for (func, body) in chunk {
-            let func: wasmparser::FuncToValidate<_> = func;
-            let mut v = func.into_validator(allocs);
-            v.validate(&body).map_err(|e| e.to_string())?;
-            allocs = v.into_allocations();
-        }
-        Ok::<(), String>(())
-    };
-    if functions.len() < PARALLEL_BODIES {
-        return run(functions);
-    }
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = functions.len().div_ceil(workers).max(1);
-    let mut chunks = Vec::new();
-    while !functions.is_empty() {
-        let rest = functions.split_off(chunk.min(functions.len()));
-        chunks.push(std::mem::replace(&mut functions, rest));
-    }
-    let errors: Vec<Result<(), String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || run(chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("the validator panicked on this input".into()))
-            })
-            .collect()
-    });
-    errors.into_iter().collect()
 }
 
 /// Why an output must not be written.
@@ -391,12 +363,13 @@ mod tests {
         wat::parse_str(&text).unwrap()
     }
 
-    /// Bodies are validated module by module now (inline below
-    /// `PARALLEL_BODIES`, in parallel above): a bad body is found wherever
-    /// it is, and only there.
+    /// Bodies are validated module by module, in batches on every core: a
+    /// bad body is found wherever it is, in a batch of its own or among
+    /// many, and only there.
     #[test]
     fn every_nested_body_is_validated_inline_and_in_parallel() {
-        for bodies in [3, 100] {
+        // One batch per module, and three (the bad body in the last).
+        for bodies in [3, 100, 300] {
             assert_eq!(validate(&nested(20, bodies, None)), Ok(()));
             for bad in [0, 7, 19] {
                 let err = validate(&nested(20, bodies, Some(bad))).unwrap_err();
@@ -405,6 +378,51 @@ mod tests {
                     "{bodies} bodies, module {bad}: {err}"
                 );
             }
+        }
+    }
+
+    /// A module of `bodies` functions; the last one returns `result` where
+    /// its type says i32.
+    fn module(bodies: usize, result: &str) -> String {
+        let mut text = String::from("  (component (core module\n");
+        for f in 0..bodies {
+            let value = if f + 1 == bodies {
+                result
+            } else {
+                "(i32.const 0)"
+            };
+            text += &format!("    (func (result i32) {value})\n");
+        }
+        text + "  ))\n"
+    }
+
+    /// Two imports of one name: wrong in the structure, not in a body.
+    const STRUCTURE_ERROR: &str = "  (component (import \"a\" (func)) (import \"a\" (func)))\n";
+
+    /// Whichever thread gets to it first, the error reported is the one
+    /// validating in order would report: a bad body before a structural
+    /// error later in the bytes, the structural error before a bad body
+    /// after it, and of two bad bodies the earlier.
+    #[test]
+    fn the_first_error_in_the_bytes_is_the_one_reported() {
+        let bad = |t: &str| module(300, &format!("({t}.const 0)"));
+        let component =
+            |parts: &[String]| wat::parse_str(format!("(component\n{})", parts.concat())).unwrap();
+        let good = module(300, "(i32.const 0)");
+        let structure = STRUCTURE_ERROR.to_string();
+        for _ in 0..20 {
+            let body_first = validate(&component(&[good.clone(), bad("i64"), structure.clone()]));
+            assert!(
+                body_first.as_ref().unwrap_err().contains("type mismatch"),
+                "{body_first:?}"
+            );
+            let structure_first = validate(&component(&[structure.clone(), bad("i64")]));
+            assert!(
+                structure_first.as_ref().unwrap_err().contains("conflicts"),
+                "{structure_first:?}"
+            );
+            let two = validate(&component(&[bad("f32"), good.clone(), bad("i64")]));
+            assert!(two.as_ref().unwrap_err().contains("f32"), "{two:?}");
         }
     }
 }

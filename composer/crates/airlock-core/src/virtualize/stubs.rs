@@ -22,13 +22,8 @@ pub struct Stubs {
 /// use their types (`wasi:http/types` uses `wasi:clocks/monotonic-clock`): one
 /// component cannot both import what the host's interface uses and export the view.
 pub fn stubs(plan: &Plan, spec: &CompositionSpec, loaded: &Components) -> Result<Stubs, Error> {
-    let mut out = Stubs::default();
+    let mut jobs = Vec::new();
     for inst in &plan.instances {
-        let decoded = &loaded[&inst.name].decoded;
-        let virtuals = &spec
-            .instance(&inst.name)
-            .expect("planned instances are in the spec")
-            .virtuals;
         let (views, denied): (Vec<&ImportPlan>, Vec<&ImportPlan>) = inst
             .imports
             .iter()
@@ -38,32 +33,39 @@ pub fn stubs(plan: &Plan, spec: &CompositionSpec, loaded: &Components) -> Result
             (inst.name.clone(), names(&denied)),
             (types_only_key(&inst.name), names(&views)),
         ];
-        for (key, group) in groups {
-            if group.is_empty() {
-                continue;
-            }
-            // The same label for every instance, so that identical denials
-            // are identical bytes and share one definition in the output
-            // (`compose`); backtraces name the denied function
-            // (`airlock-deny:denials!airlock denied wasi:…#get-random-u64`),
-            // the audit names the instance.
-            let stub = crate::deny::deny_imports(
-                &decoded.resolve,
-                decoded.world,
-                &group,
-                STUB_LABEL,
-                virtuals,
-            )
+        jobs.extend(
+            groups
+                .into_iter()
+                .filter(|(_, group)| !group.is_empty())
+                .map(|(key, group)| (inst.name.as_str(), key, group)),
+        );
+    }
+    // Each one is a component to encode and validate: on every core.
+    let synthesized = crate::parallel::map(&jobs, |(instance, _, group)| {
+        let decoded = &loaded[*instance].decoded;
+        let virtuals = &spec
+            .instance(instance)
+            .expect("planned instances are in the spec")
+            .virtuals;
+        // The same label for every instance, so that identical denials
+        // are identical bytes and share one definition in the output
+        // (`compose`); backtraces name the denied function
+        // (`airlock-deny:denials!airlock denied wasi:…#get-random-u64`),
+        // the audit names the instance.
+        crate::deny::deny_imports(&decoded.resolve, decoded.world, group, STUB_LABEL, virtuals)
             .map_err(|source| Error::Virtualize {
-                instance: inst.name.clone(),
+                instance: instance.to_string(),
                 source,
-            })?;
-            out.functions
-                .entry(inst.name.clone())
-                .or_default()
-                .extend(stub.functions);
-            out.components.insert(key, stub.bytes);
-        }
+            })
+    });
+    let mut out = Stubs::default();
+    for ((instance, key, _), stub) in jobs.into_iter().zip(synthesized) {
+        let stub = stub?;
+        out.functions
+            .entry(instance.to_string())
+            .or_default()
+            .extend(stub.functions);
+        out.components.insert(key, stub.bytes);
     }
     Ok(out)
 }
