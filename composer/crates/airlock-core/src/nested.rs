@@ -41,17 +41,22 @@ pub fn top_level_payloads(
         };
         offset += consumed;
         match &payload {
-            // The parser has moved past the nested bytes; so do we (a range
-            // beyond the end fails to parse next, as the truncated bytes would).
+            // The parser has moved past the nested bytes; so do we.
             Payload::ModuleSection {
                 unchecked_range, ..
             }
             | Payload::ComponentSection {
                 unchecked_range, ..
-            } => {
-                offset = usize::try_from(unchecked_range.end)
-                    .map_or(component.len(), |end| end.min(component.len()));
-            }
+            } => match usize::try_from(unchecked_range.end) {
+                Ok(end) if end <= component.len() => offset = end,
+                _ => {
+                    // Cut short inside: what reading past the end says.
+                    done = true;
+                    let at = u64::try_from(component.len()).unwrap_or(u64::MAX);
+                    let end = wasmparser::BinaryReader::new(&[], at).read_u8();
+                    return Some(Err(end.expect_err("nothing to read")));
+                }
+            },
             Payload::End(_) => done = true,
             _ => {}
         }
@@ -157,4 +162,54 @@ pub fn top_level(component: &[u8]) -> Result<TopLevel<'_>, BinaryReaderError> {
         components: components.into_iter().flatten().collect(),
         instances: named,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_level_payloads;
+    use wasmparser::Payload;
+
+    fn kinds(component: &[u8]) -> Vec<String> {
+        top_level_payloads(component)
+            .map(|p| match p {
+                Ok(Payload::ModuleSection { .. }) => "module".into(),
+                Ok(Payload::ComponentSection { .. }) => "component".into(),
+                Ok(Payload::CustomSection(c)) => format!("custom {}", c.name()),
+                Ok(Payload::ComponentInstanceSection(_)) => "instances".into(),
+                Ok(Payload::Version { .. }) => "version".into(),
+                Ok(Payload::End(_)) => "end".into(),
+                Ok(_) => "other".into(),
+                Err(e) => format!("error: {}", e.message()),
+            })
+            .collect()
+    }
+
+    /// The top level only, each nested definition as one payload; bytes
+    /// cut inside a nested definition are an error, not a panic.
+    #[test]
+    fn nested_definitions_are_skipped_whole() {
+        let component = wat::parse_str(
+            r#"(component
+                (core module (@custom "inside" "x") (func (export "f")))
+                (component $c (component (core module)))
+                (instance (instantiate $c))
+                (@custom "outside" "y"))"#,
+        )
+        .unwrap();
+        assert_eq!(
+            kinds(&component),
+            [
+                "version",
+                "module",
+                "component",
+                "instances",
+                "custom outside",
+                "custom component-name",
+                "end"
+            ]
+        );
+        let cut = &component[..component.len() / 2];
+        let kinds = kinds(cut);
+        assert!(kinds.last().unwrap().starts_with("error"), "{kinds:?}");
+    }
 }

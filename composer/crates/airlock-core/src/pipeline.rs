@@ -142,7 +142,7 @@ pub fn check_cached(
 }
 
 /// Records the output package name and version (`ns:name@1.2.3`) in the output's metadata.
-fn add_metadata(mut bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error> {
+fn add_metadata(bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Error> {
     let Some(package) = package else {
         return Ok(bytes);
     };
@@ -150,41 +150,67 @@ fn add_metadata(mut bytes: Vec<u8>, package: Option<&str>) -> Result<Vec<u8>, Er
         Some((n, v)) => (n, Some(v)),
         None => (package, None),
     };
-    let version = version.map(|v| wasm_metadata::Version::new(v.to_string()));
-    if !has_top_level_metadata(&bytes) {
-        // Nothing to merge with: append the two sections, as wasm-metadata
-        // would after copying the whole output.
-        use wasm_encoder::ComponentSection;
-        let mut names = wasm_encoder::ComponentNameSection::new();
-        names.component(name);
-        names.append_to_component(&mut bytes);
-        if let Some(version) = version {
-            version.append_to_component(&mut bytes);
-        }
-        return Ok(bytes);
-    }
-    let mut meta = wasm_metadata::AddMetadata::default();
-    meta.name = wasm_metadata::AddMetadataField::Set(name.to_string());
-    if let Some(version) = version {
-        meta.version = wasm_metadata::AddMetadataField::Set(version);
-    }
-    meta.to_wasm(&bytes).map_err(|e| {
+    with_name_and_version(&bytes, name, version).map_err(|e| {
         Error::Compose(compose::ComposeError {
             message: format!("record the package name `{package}`: {e:#}"),
         })
     })
 }
 
-/// Whether the top level of `component` has a name or version section
-/// already (or cannot be read: wasm-metadata then says what is wrong).
-fn has_top_level_metadata(component: &[u8]) -> bool {
-    crate::nested::top_level_payloads(component).any(|payload| match payload {
-        Ok(wasmparser::Payload::CustomSection(c)) => {
-            matches!(c.name(), "name" | "component-name" | "version")
+/// `component` with its top-level name set to `name` and its version
+/// section replaced, as wasm-metadata's `AddMetadata` writes them; but the
+/// nested modules and components (most of the bytes) are copied whole,
+/// not parsed and re-encoded.
+fn with_name_and_version(
+    component: &[u8],
+    name: &str,
+    version: Option<&str>,
+) -> anyhow::Result<Vec<u8>> {
+    use wasm_encoder::{ComponentSection, Encode};
+    use wasmparser::Payload;
+    let bytes = |range: std::ops::Range<u64>| {
+        usize::try_from(range.start)
+            .ok()
+            .zip(usize::try_from(range.end).ok())
+            .and_then(|(start, end)| component.get(start..end))
+            .ok_or_else(|| anyhow::anyhow!("a section beyond the end of the component"))
+    };
+    let mut out = Vec::with_capacity(component.len() + 64);
+    let mut named = false;
+    for payload in crate::nested::top_level_payloads(component) {
+        let payload = payload?;
+        match &payload {
+            Payload::Version { range, .. } => {
+                out.extend_from_slice(bytes(range.clone())?);
+                continue;
+            }
+            Payload::CustomSection(c) if c.name() == "component-name" => {
+                let mut names =
+                    wasm_metadata::ComponentNames::from_bytes(c.data(), c.data_offset())?;
+                names.set_name(name);
+                out.push(wasm_encoder::ComponentSectionId::CoreCustom as u8);
+                out.extend(names.raw_custom_section()?);
+                named = true;
+                continue;
+            }
+            Payload::CustomSection(c) if c.name() == "version" => continue,
+            _ => {}
         }
-        Ok(_) => false,
-        Err(_) => true,
-    })
+        if let Some((id, range)) = payload.as_section() {
+            out.push(id);
+            bytes(range)?.encode(&mut out);
+        }
+    }
+    if !named {
+        let mut names = wasm_metadata::ComponentNames::empty();
+        names.set_name(name);
+        out.push(wasm_encoder::ComponentSectionId::CoreCustom as u8);
+        out.extend(names.raw_custom_section()?);
+    }
+    if let Some(version) = version {
+        wasm_metadata::Version::new(version.to_string()).append_to_component(&mut out);
+    }
+    Ok(out)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename,
@@ -238,4 +264,58 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     }
     tmp.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_name_and_version;
+
+    /// What wasm-metadata writes, rewriting the whole component.
+    fn by_wasm_metadata(component: &[u8], name: &str, version: Option<&str>) -> Vec<u8> {
+        let mut meta = wasm_metadata::AddMetadata::default();
+        meta.name = wasm_metadata::AddMetadataField::Set(name.to_string());
+        if let Some(v) = version {
+            meta.version =
+                wasm_metadata::AddMetadataField::Set(wasm_metadata::Version::new(v.to_string()));
+        }
+        meta.to_wasm(component).unwrap()
+    }
+
+    /// The same bytes as wasm-metadata, for a component with nested
+    /// modules and components (their own names and versions untouched),
+    /// with and without a top-level name already.
+    #[test]
+    fn names_and_versions_as_wasm_metadata_does() {
+        let plain = wat::parse_str(
+            r#"(component $outer
+                (core module $m (@custom "version" "9.9.9") (func (export "f")))
+                (component $inner (core module (func)))
+                (instance $i (instantiate $inner)))"#,
+        )
+        .unwrap();
+        let named = by_wasm_metadata(&plain, "old:name", None);
+        for component in [&plain, &named] {
+            for version in [Some("1.2.3"), None] {
+                let ours = with_name_and_version(component, "airlock:app", version).unwrap();
+                assert_eq!(
+                    ours,
+                    by_wasm_metadata(component, "airlock:app", version),
+                    "version {version:?}"
+                );
+                assert!(crate::verify::validate(&ours).is_ok());
+            }
+        }
+        // A version there already is replaced (wasm-metadata keeps both).
+        let versioned = by_wasm_metadata(&plain, "old:name", Some("0.0.1"));
+        let ours = with_name_and_version(&versioned, "airlock:app", Some("1.2.3")).unwrap();
+        let versions: Vec<Vec<u8>> = crate::nested::top_level_payloads(&ours)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) if c.name() == "version" => {
+                    Some(c.data().to_vec())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(versions, [b"1.2.3".to_vec()]);
+    }
 }
