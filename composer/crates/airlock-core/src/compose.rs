@@ -40,20 +40,13 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
     // Instances of the same component share one package, so the output holds
     // its definition once (what keeps a 5000-instance composition small and
     // its validation fast).
-    let mut packages: HashMap<&[u8], PackageId> = HashMap::new();
+    let mut packages = Packages::default();
     // Package labels carry the instance's position, so names that sanitize
     // alike (`a_b`, `a-b`) or look like denial labels never collide.
     for (index, inst) in plan.instances.iter().enumerate() {
         let bytes = inputs.components[inst.name.as_str()];
-        let pkg = match packages.get(bytes) {
-            Some(pkg) => *pkg,
-            None => {
-                let label = format!("airlock:c{index}-{}", package_label(&inst.name));
-                let pkg = register(&mut graph, &label, bytes)?;
-                packages.insert(bytes, pkg);
-                pkg
-            }
-        };
+        let label = || format!("airlock:c{index}-{}", package_label(&inst.name));
+        let pkg = packages.get_or_register(&mut graph, label, bytes)?;
         let node = graph.instantiate(pkg);
         graph.set_node_name(node, &inst.name);
         nodes.insert(&inst.name, node);
@@ -196,7 +189,7 @@ pub fn output_exports(plan: &Plan) -> Result<Vec<(&str, &str)>, ComposeError> {
 /// (`views`), or else the host.
 fn stub_node<'a>(
     graph: &mut CompositionGraph,
-    packages: &mut HashMap<&'a [u8], PackageId>,
+    packages: &mut Packages<'a>,
     nodes: &BTreeMap<&str, NodeId>,
     inst: &InstancePlan,
     (label, name): (&str, &str),
@@ -206,14 +199,7 @@ fn stub_node<'a>(
     // Identical denials (same WIT, same denied imports, same values) share
     // one definition, as instances of one component do; each instance still
     // gets its own instance of it.
-    let pkg = match packages.get(bytes) {
-        Some(pkg) => *pkg,
-        None => {
-            let pkg = register(graph, label, bytes)?;
-            packages.insert(bytes, pkg);
-            pkg
-        }
-    };
+    let pkg = packages.get_or_register(graph, || label.to_string(), bytes)?;
     let node = graph.instantiate(pkg);
     graph.set_node_name(node, name);
     let wanted: Vec<String> = graph.types()[graph[pkg].ty()]
@@ -263,6 +249,47 @@ fn denial_item(
                 .map_err(|e| err(&context(), e))
         }
     }
+}
+
+/// One package per distinct component: instances of one component, and
+/// identical denial components, share one definition in the output.
+#[derive(Default)]
+struct Packages<'a> {
+    /// By length and a hash of the first and last few KiB, then compared
+    /// whole: hashing every byte of every component (SipHash) cost more
+    /// than the rest of the bookkeeping.
+    by_sample: HashMap<Sample, Vec<(&'a [u8], PackageId)>>,
+}
+
+/// A component's length and a hash of its edges (see [`sample`]).
+type Sample = (usize, u64);
+
+impl<'a> Packages<'a> {
+    fn get_or_register(
+        &mut self,
+        graph: &mut CompositionGraph,
+        label: impl FnOnce() -> String,
+        bytes: &'a [u8],
+    ) -> Result<PackageId, ComposeError> {
+        let same = self.by_sample.entry(sample(bytes)).or_default();
+        if let Some((_, pkg)) = same.iter().find(|(b, _)| *b == bytes) {
+            return Ok(*pkg);
+        }
+        let pkg = register(graph, &label(), bytes)?;
+        same.push((bytes, pkg));
+        Ok(pkg)
+    }
+}
+
+/// The length and a hash of the first and last 4 KiB of `bytes`.
+fn sample(bytes: &[u8]) -> Sample {
+    use std::hash::Hasher;
+    const EDGE: usize = 4096;
+    // Fixed keys: the same bytes must give the same sample on every call.
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(&bytes[..bytes.len().min(EDGE)]);
+    hasher.write(&bytes[bytes.len().saturating_sub(EDGE)..]);
+    (bytes.len(), hasher.finish())
 }
 
 fn register(
