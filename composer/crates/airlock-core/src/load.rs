@@ -164,11 +164,23 @@ fn read_all(
         .collect();
     paths.sort();
     paths.dedup();
-    let files: Vec<Read> = crate::parallel::map(&paths, |(path, builtin)| {
-        read_one(path, *builtin, cache).ok()
-    })
-    .into_iter()
-    .collect::<Option<_>>()?;
+    // Largest first, so that the last to start is a small one and the
+    // cores finish together.
+    let size = |(path, builtin): &(&Path, Option<&[u8]>)| match builtin {
+        Some(bytes) => bytes.len() as u64,
+        None => std::fs::metadata(path).map_or(0, |m| m.len()),
+    };
+    let mut order: Vec<usize> = (0..paths.len()).collect();
+    order.sort_by_cached_key(|&i| std::cmp::Reverse(size(&paths[i])));
+    let read = crate::parallel::map(&order, |&i| {
+        let (path, builtin) = paths[i];
+        read_one(path, builtin, cache).ok()
+    });
+    let mut files: Vec<Option<Read>> = vec![None; paths.len()];
+    for (i, file) in order.into_iter().zip(read) {
+        files[i] = Some(file?);
+    }
+    let files: Vec<Read> = files.into_iter().collect::<Option<_>>()?;
     Some(
         instances
             .iter()
