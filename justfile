@@ -76,11 +76,13 @@ async_interposer_kinds := "http3 stdio3 stdio3pump"
 # Rebuild the prebuilt interposer components under composer/interposers/ (the composer
 # embeds them; `interposers_are_fresh` in `just test` fails when they are stale), packed by
 # composer/interposers/pack.mjs: Binaryen's `wasm-opt -Oz` (pinned in package-lock.json) on
-# their core modules, custom sections dropped.
+# their core modules, custom sections dropped; then their internal names shortened in place
+# by composer/interposers/shrink (as the composer shortens its stubs').
 [doc("Rebuild the prebuilt interposer components under composer/interposers/.")]
 interposers: setup setup-js build-async-probes
     cargo build --profile component --target wasm32-wasip2 $(for k in {{ interposer_kinds }}; do printf -- '-p interpose-%s ' $k; done)
     node composer/interposers/pack.mjs $(for k in {{ interposer_kinds }} {{ async_interposer_kinds }}; do printf -- '{{ component_dir }}/interpose_%s.wasm composer/interposers/%s.wasm ' $k $k; done)
+    cargo run -q -p interposer-shrink -- $(for k in {{ interposer_kinds }} {{ async_interposer_kinds }}; do printf -- 'composer/interposers/%s.wasm ' $k; done)
 
 # Build the library components (wasm32-wasip2, small release profile); the async probes first, apart.
 build-components: setup build-async-probes

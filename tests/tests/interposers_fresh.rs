@@ -2,10 +2,12 @@
 //! prebuilt and checked in, so that building airlock needs no wasm toolchain.
 //! This test keeps them honest: each must equal a fresh build of its crate
 //! packed as `just interposers` packs it (`composer/interposers/pack.mjs`:
-//! Binaryen's `wasm-opt -Oz` on its core modules, custom sections dropped).
-//! The packing runs here again, byte for byte: `just build-components` builds
-//! the crates, `just setup-js` installs the pinned Binaryen, and
-//! `just interposers` refreshes the copies.
+//! Binaryen's `wasm-opt -Oz` on its core modules, custom sections dropped)
+//! and then shrunk (`composer/interposers/shrink`: its internal names
+//! shortened by `airlock_core::virtualize::shrink_internal_names`, called here
+//! in-process on the packed bytes). Both run here again, byte for byte:
+//! `just build-components` builds the crates, `just setup-js` installs the
+//! pinned Binaryen, and `just interposers` refreshes the copies.
 
 use airlock_tests::workspace;
 use std::process::Command;
@@ -61,7 +63,9 @@ fn interposers_are_fresh() {
         pack.display()
     );
     for (kind, path) in kinds {
-        let fresh = std::fs::read(packed.path().join(format!("{kind}.wasm"))).unwrap();
+        let bytes = std::fs::read(packed.path().join(format!("{kind}.wasm"))).unwrap();
+        let fresh = airlock_core::virtualize::shrink_internal_names(&bytes)
+            .unwrap_or_else(|e| panic!("the packed `{kind}` interposer does not validate: {e}"));
         assert!(
             std::fs::read(&path).unwrap() == fresh,
             "`{}` is stale: run `just interposers` and commit the result",

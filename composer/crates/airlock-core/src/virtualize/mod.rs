@@ -48,6 +48,13 @@ mod virtuals;
 
 pub use airlock_slice_settings::clock::format_time;
 pub use fates::{DENIAL_CASES, Fate, FunctionFate, Rules, plan_interface};
+/// Shortens a component's internal names (its main core module's imports and
+/// exports, its nested components' imports; never its own imports and
+/// exports), checked to wire every renamed name to the same item, and
+/// validated. The composer runs it on each stub it synthesizes;
+/// `just interposers` runs it on the prebuilt interposers, which are
+/// wit-component's output like the stubs.
+pub use shrink::shrink as shrink_internal_names;
 pub use stubs::{Stubs, is_types_only, stubs, types_only_key};
 pub use virtuals::{Virtuals, parse_clock, splitmix64};
 
