@@ -13,28 +13,40 @@ use airlock_core::verdicts::VerdictCache;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-const APP: &str = "package test:app;
+/// The app's WIT: it imports `test:lib/api@0.1.0`, and `import` (world
+/// items) from `packages` (more WIT packages).
+fn app_wit(import: &str, packages: &str) -> String {
+    format!(
+        "package test:app;
 
-interface main {
+interface main {{
   run: func() -> u32;
-}
+}}
 
-world app {
+world app {{
   import test:lib/api@0.1.0;
-  export main;
-}
+{import}  export main;
+}}
 
-package test:lib@0.1.0 {
-  interface api {
+package test:lib@0.1.0 {{
+  interface api {{
     count: func() -> u32;
-  }
+  }}
+}}
+{packages}"
+    )
 }
-";
 
 /// A library whose `count` is `body` (WAT), exported as `test:lib/api@0.1.0`.
 fn lib(body: &str) -> Vec<u8> {
+    lib_importing("", body)
+}
+
+/// [`lib`], with `imports` (WAT) first.
+fn lib_importing(imports: &str, body: &str) -> Vec<u8> {
     wat(&format!(
         r#"(component
+            {imports}
             (core module $m (func (export "count") (result i32) {body}))
             (core instance $i (instantiate $m))
             (func $count (result u32) (canon lift (core func $i "count")))
@@ -61,7 +73,7 @@ struct Case {
 impl Case {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let app = component_from_wit(APP, None).expect("the app builds");
+        let app = component_from_wit(&app_wit("", ""), None).expect("the app builds");
         std::fs::write(dir.path().join("app.wasm"), app).unwrap();
         std::fs::write(dir.path().join("lib.wasm"), libs().0).unwrap();
         Self { dir }
@@ -334,43 +346,19 @@ fn a_forged_entry_does_not_make_invalid_bytes_valid() {
 /// An app importing `test:dep/d@0.1.1`, and libraries importing it at
 /// 0.1.0: the composer renames a library's import to 0.1.1 before composing
 /// it (`load::normalize`), and the renamed bytes keep the library's verdict.
-const APP_WITH_DEP: &str = "package test:app;
-
-interface main {
-  run: func() -> u32;
+fn app_with_dep() -> String {
+    app_wit(
+        "  import test:dep/d@0.1.1;\n",
+        "package test:dep@0.1.1 {\n  interface d {\n    f: func();\n  }\n}\n",
+    )
 }
-
-world app {
-  import test:lib/api@0.1.0;
-  import test:dep/d@0.1.1;
-  export main;
-}
-
-package test:lib@0.1.0 {
-  interface api {
-    count: func() -> u32;
-  }
-}
-
-package test:dep@0.1.1 {
-  interface d {
-    f: func();
-  }
-}
-";
 
 /// [`lib`], importing `test:dep/d@0.1.0`.
 fn lib_with_dep(body: &str) -> Vec<u8> {
-    wat(&format!(
-        r#"(component
-            (import "test:dep/d@0.1.0" (instance (export "f" (func))))
-            (core module $m (func (export "count") (result i32) {body}))
-            (core instance $i (instantiate $m))
-            (func $count (result u32) (canon lift (core func $i "count")))
-            (instance $api (export "count" (func $count)))
-            (export "test:lib/api@0.1.0" (instance $api)))"#
-    ))
-    .expect("the library's text parses")
+    lib_importing(
+        r#"(import "test:dep/d@0.1.0" (instance (export "f" (func))))"#,
+        body,
+    )
 }
 
 /// A forged entry for an invalid library that is renamed before composing:
@@ -381,7 +369,7 @@ fn lib_with_dep(body: &str) -> Vec<u8> {
 #[test]
 fn a_forged_entry_for_a_renamed_library_changes_nothing() {
     let case = Case::new();
-    let app = component_from_wit(APP_WITH_DEP, None).expect("the app builds");
+    let app = component_from_wit(&app_with_dep(), None).expect("the app builds");
     std::fs::write(case.path("app.wasm"), app).unwrap();
     let (good, bad) = (lib_with_dep("i32.const 7"), lib_with_dep(""));
     assert!(airlock_core::verify::validate(&bad).is_err());
