@@ -1,4 +1,6 @@
-//! Step 5: turn the plan into a `wac_graph::CompositionGraph` and encode it.
+//! Step 5: turn the plan into a `wac_graph::CompositionGraph` and encode it:
+//! [`instantiate`] the instances' components, then [`Instances::finish`] with
+//! the denial components.
 //! Host-bound imports are left unsatisfied, so wac turns them into imports of
 //! the output (merged by name: versions were normalised beforehand).
 
@@ -8,15 +10,6 @@ use crate::virtualize::{is_types_only, types_only_key};
 use std::collections::{BTreeMap, HashMap};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId, Processor};
-
-/// The bytes to compose: each instance's component (normalised) and, for
-/// instances with denied imports, the synthesized component that serves them.
-pub struct Inputs<'a> {
-    /// Instance name -> component bytes.
-    pub components: BTreeMap<&'a str, &'a [u8]>,
-    /// Instance name -> its denial component.
-    pub virtuals: BTreeMap<&'a str, &'a [u8]>,
-}
 
 /// wac-graph refused the composition; a bug in the plan if it happens.
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +25,25 @@ fn err(context: &str, e: impl std::fmt::Display) -> ComposeError {
     }
 }
 
-/// Builds and encodes the composition graph for `plan`.
-pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError> {
+/// The graph with every instance's component in it, instantiated; the
+/// denial components and the wiring come with [`Instances::finish`]. Apart
+/// so that the denial components can be synthesized meanwhile (`pipeline`):
+/// reading a component's types into wac's arena takes it `&mut`, so the
+/// components go in one at a time.
+pub struct Instances<'a> {
+    graph: CompositionGraph,
+    nodes: BTreeMap<&'a str, NodeId>,
+    packages: Packages<'a>,
+}
+
+/// Registers and instantiates each instance's component (`components`:
+/// instance name -> bytes).
+pub fn instantiate<'a>(
+    plan: &'a Plan,
+    components: &BTreeMap<&'a str, &'a [u8]>,
+) -> Result<Instances<'a>, ComposeError> {
     let mut graph = CompositionGraph::new();
     let mut nodes: BTreeMap<&str, NodeId> = BTreeMap::new();
-
     // Instances of the same component share one package, so the output holds
     // its definition once (what keeps a 5000-instance composition small and
     // its validation fast).
@@ -44,14 +51,60 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
     // Package labels carry the instance's position, so names that sanitize
     // alike (`a_b`, `a-b`) or look like denial labels never collide.
     for (index, inst) in plan.instances.iter().enumerate() {
-        let bytes = inputs.components[inst.name.as_str()];
+        let bytes = components[inst.name.as_str()];
         let label = || format!("airlock:c{index}-{}", package_label(&inst.name));
         let pkg = packages.get_or_register(&mut graph, label, bytes)?;
         let node = graph.instantiate(pkg);
         graph.set_node_name(node, &inst.name);
         nodes.insert(&inst.name, node);
     }
+    Ok(Instances {
+        graph,
+        nodes,
+        packages,
+    })
+}
 
+impl<'a> Instances<'a> {
+    /// Adds each instance's denial components (`virtuals`: the instance's
+    /// name, or its [`types_only_key`], -> the component), wires every
+    /// import, exports and encodes.
+    pub fn finish(
+        self,
+        plan: &'a Plan,
+        virtuals: &BTreeMap<&'a str, &'a [u8]>,
+    ) -> Result<Vec<u8>, ComposeError> {
+        let Instances {
+            mut graph,
+            nodes,
+            mut packages,
+        } = self;
+        wire(&mut graph, &nodes, &mut packages, plan, virtuals)?;
+        graph
+            .encode(EncodeOptions {
+                define_components: true,
+                // Validation happens in `verify`, on the final bytes.
+                validate: false,
+                processor: Some(Processor {
+                    // The tool's name, not this crate's (`airlock-core`): outputs
+                    // record `processed-by: airlock`.
+                    name: "airlock",
+                    version: env!("CARGO_PKG_VERSION"),
+                }),
+            })
+            .map_err(|e| err("encode", format!("{e:#}")))
+    }
+}
+
+/// The denial components beside their instances, every import wired to its
+/// source, and the output's exports.
+fn wire<'a>(
+    graph: &mut CompositionGraph,
+    nodes: &BTreeMap<&'a str, NodeId>,
+    packages: &mut Packages<'a>,
+    plan: &'a Plan,
+    virtuals: &BTreeMap<&'a str, &'a [u8]>,
+) -> Result<(), ComposeError> {
     // Where each instance's imports come from, for the interfaces the output
     // carries (`Plan::carried_exports`).
     let mut sources: BTreeMap<(&str, &str), NodeId> = BTreeMap::new();
@@ -59,13 +112,13 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
         let node = nodes[inst.name.as_str()];
         // The instance's types-only views, then its denial component, beside it.
         let view_key = types_only_key(&inst.name);
-        let view_node = match inputs.virtuals.get(view_key.as_str()) {
+        let view_node = match virtuals.get(view_key.as_str()) {
             Some(bytes) => {
                 let label = format!("airlock:t{index}-{}", package_label(&inst.name));
                 Some(stub_node(
-                    &mut graph,
-                    &mut packages,
-                    &nodes,
+                    graph,
+                    packages,
+                    nodes,
                     inst,
                     (&label, &view_key),
                     bytes,
@@ -74,14 +127,14 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
             }
             None => None,
         };
-        let virtual_node = match inputs.virtuals.get(inst.name.as_str()) {
+        let virtual_node = match virtuals.get(inst.name.as_str()) {
             Some(bytes) => {
                 let label = format!("airlock:d{index}-{}", package_label(&inst.name));
                 let name = format!("{} (denials)", inst.name);
                 Some(stub_node(
-                    &mut graph,
-                    &mut packages,
-                    &nodes,
+                    graph,
+                    packages,
+                    nodes,
                     inst,
                     (&label, &name),
                     bytes,
@@ -109,7 +162,7 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
                             inst.name
                         ),
                     })?;
-                    denial_item(&mut graph, v, &import.name)?
+                    denial_item(graph, v, &import.name)?
                 }
                 Fate::Granted { .. } | Fate::GrantedDependency { .. } => continue,
             };
@@ -140,20 +193,7 @@ pub fn compose(plan: &Plan, inputs: &Inputs<'_>) -> Result<Vec<u8>, ComposeError
             .export(alias, export.to_string())
             .map_err(|e| err(&format!("export `{export}`"), e))?;
     }
-
-    graph
-        .encode(EncodeOptions {
-            define_components: true,
-            // Validation happens in `verify`, on the final bytes.
-            validate: false,
-            processor: Some(Processor {
-                // The tool's name, not this crate's (`airlock-core`): outputs
-                // record `processed-by: airlock`.
-                name: "airlock",
-                version: env!("CARGO_PKG_VERSION"),
-            }),
-        })
-        .map_err(|e| err("encode", format!("{e:#}")))
+    Ok(())
 }
 
 /// The output's exports: (instance, export name) for every export of the root

@@ -67,20 +67,27 @@ pub fn compose_cached(
 fn compose_loaded(spec: &CompositionSpec, loaded: &Components) -> Result<Composed, Error> {
     let decoded: Vec<&Decoded> = loaded.values().map(|l| &l.decoded).collect();
     let plan = plan::plan(spec, &decoded)?;
-    let stubs = virtualize::stubs(&plan, spec, loaded)?;
-
-    let inputs = compose::Inputs {
-        components: loaded
-            .iter()
-            .map(|(name, l)| (name.as_str(), l.bytes.as_slice()))
-            .collect(),
-        virtuals: stubs
-            .components
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
-            .collect(),
-    };
-    let bytes = compose::compose(&plan, &inputs)?;
+    let components = loaded
+        .iter()
+        .map(|(name, l)| (name.as_str(), l.bytes.as_slice()))
+        .collect();
+    // The denial components are synthesized while wac-graph reads the
+    // instances' components (one at a time: its type arena takes `&mut`).
+    let (stubs, instances) = std::thread::scope(|scope| {
+        let stubs = scope.spawn(|| virtualize::stubs(&plan, spec, loaded));
+        let instances = compose::instantiate(&plan, &components);
+        let stubs = stubs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (stubs, instances)
+    });
+    let stubs = stubs?;
+    let virtuals = stubs
+        .components
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    let bytes = instances?.finish(&plan, &virtuals)?;
     let bytes = add_metadata(bytes, spec.output_package.as_deref())?;
     let digests: Vec<String> = loaded.values().map(|l| l.digest.clone()).collect();
     let provenance = crate::provenance::Provenance::of(spec, &digests);
