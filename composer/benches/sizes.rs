@@ -1,7 +1,10 @@
 //! `cargo bench -p airlock --bench sizes`: output size, the example app
 //! deny-by-default against all granted, the deny stubs of WASI 0.2's
 //! interfaces, and what denying all of WASI to one library adds (section
-//! `size`). Sizes are exact; nothing is timed. Options: see `harness`.
+//! `size`); each prebuilt interposer's bytes, split into its code and data
+//! and the rest, which the component model requires whatever the code
+//! (section `interposer`). Sizes are exact; nothing is timed. Options: see
+//! `harness`.
 
 mod harness;
 
@@ -13,7 +16,7 @@ use harness::{Args, Table, compose, example_spec, kib, ratio, wasi_deps, wasi_de
 use serde_json::json;
 
 fn main() -> Result<()> {
-    harness::main("sizes", &[("size", sizes)])
+    harness::main("sizes", &[("size", sizes), ("interposer", interposers)])
 }
 
 fn spec_all_granted(mut spec: CompositionSpec) -> CompositionSpec {
@@ -163,4 +166,51 @@ fn deny_all_added(
         json!({"version": version, "denied_bytes": denied, "granted_bytes": granted, "added": added}),
     );
     Ok(())
+}
+
+/// Each interposer under `composer/interposers/`: its bytes, and how many of
+/// them are its core modules' code and data. The rest (component types,
+/// lifts, lowers, aliases, instances, the core modules' other sections and
+/// every import and export name) is the floor no code change lowers: an
+/// interposer exports each interface it narrows whole.
+fn interposers(_: &Args, table: &mut Table) -> Result<()> {
+    let dir = harness::root().join("composer/interposers");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    files.sort();
+    for path in files {
+        let bytes = std::fs::read(&path)?;
+        let code_and_data = code_and_data(&bytes)?;
+        let rest = bytes.len() - code_and_data;
+        let kind = path.file_stem().unwrap_or_default().to_string_lossy();
+        table.add(
+            "interposer",
+            &format!("`{kind}`: bytes; code and data / the rest"),
+            format!("{} B", bytes.len()),
+            format!(
+                "{code_and_data} B / {rest} B; code and data that would fit 12 KiB: {} B",
+                12_288usize.saturating_sub(rest)
+            ),
+            json!({"kind": kind, "bytes": bytes.len(), "code_and_data": code_and_data, "rest": rest}),
+        );
+    }
+    Ok(())
+}
+
+/// The bytes of every code and data section of every core module nested in
+/// `component`, at any depth.
+fn code_and_data(component: &[u8]) -> Result<usize> {
+    use wasmparser::{Parser, Payload};
+    let mut sum = 0;
+    for payload in Parser::new(0).parse_all(component) {
+        let range = match payload? {
+            Payload::CodeSectionStart { range, .. } => range,
+            Payload::DataSection(reader) => reader.range(),
+            _ => continue,
+        };
+        sum += usize::try_from(range.end - range.start)?;
+    }
+    Ok(sum)
 }
